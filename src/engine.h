@@ -7,7 +7,7 @@
  *                windowed when longer than the context; returns final hidden states and, when
  *                asked, per-token LM statistics.
  *
- * Ownership: every *_load/*_encode/*_new returns memory the caller frees with the matching *_free.
+ * Ownership: every *_load, *_encode, *_new function returns memory the caller frees with the matching *_free.
  * Errors: functions that can fail take `char *err, size_t err_len` and write a message a person can
  * act on (which tensor / byte / field, what was expected, what was found); they return NULL or a
  * non-zero tt_status. No global state: everything lives in the structs.

@@ -1,0 +1,259 @@
+/* forward.c — the transformer forward pass (docs/model-format.md, "Transformer").
+ *
+ * GPT-2 style pre-norm decoder run over a whole window at once: the linear layers are matrix-matrix
+ * int8 products (activations quantized per row by tt_quantize_rows, weights per output row, int32
+ * accumulation in tt_matmul_i8); LayerNorm, attention, GELU and the softmax statistics are float.
+ * Shapes in comments: T = tokens in the window (≤ C), d = d_model, f = d_ff, V = vocab_size,
+ * nh = n_heads, hs = d / nh. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "model_internal.h"
+
+struct tt_state {
+    int C, d, f, V;     /* sizes it was made for: context, d_model, d_ff, vocab_size */
+    float *h;           /* [C, d] residual stream */
+    float *a;           /* [C, d] LayerNorm output (input of the next linear layer) */
+    float *qkv;         /* [C, 3d] q | k | v per token */
+    float *att;         /* [C, d] attention output (heads concatenated) */
+    float *y;           /* [C, d] output of a projection, added to h */
+    float *ff;          /* [C, f] MLP hidden */
+    float *p;           /* [C] attention weights of one query */
+    int8_t *xq;         /* [C, max(d, f)] quantized activations */
+    float *xs;          /* [C] their per-row scales */
+    float *logits;      /* [C, V] LM head output */
+};
+
+void tt_state_free(tt_state *s) {
+    if (!s) return;
+    free(s->h);
+    free(s->a);
+    free(s->qkv);
+    free(s->att);
+    free(s->y);
+    free(s->ff);
+    free(s->p);
+    free(s->xq);
+    free(s->xs);
+    free(s->logits);
+    free(s);
+}
+
+tt_state *tt_state_new(const tt_model *m, char *err, size_t err_len) {
+    if (!m) {
+        tt_seterr(err, err_len, "tt_state_new: model is NULL");
+        return NULL;
+    }
+    const tt_config *c = &m->cfg;
+    size_t C = (size_t)c->context, d = (size_t)c->d_model, f = (size_t)c->d_ff, V = (size_t)c->vocab_size;
+    tt_state *s = calloc(1, sizeof *s);
+    if (!s) goto oom;
+    s->C = c->context;
+    s->d = c->d_model;
+    s->f = c->d_ff;
+    s->V = c->vocab_size;
+    s->h = malloc(C * d * sizeof(float));
+    s->a = malloc(C * d * sizeof(float));
+    s->qkv = malloc(C * 3 * d * sizeof(float));
+    s->att = malloc(C * d * sizeof(float));
+    s->y = malloc(C * d * sizeof(float));
+    s->ff = malloc(C * f * sizeof(float));
+    s->p = malloc(C * sizeof(float));
+    s->xq = malloc(C * (d > f ? d : f));
+    s->xs = malloc(C * sizeof(float));
+    s->logits = malloc(C * V * sizeof(float));
+    if (!s->h || !s->a || !s->qkv || !s->att || !s->y || !s->ff || !s->p || !s->xq || !s->xs || !s->logits) goto oom;
+    return s;
+oom:
+    tt_state_free(s);
+    tt_seterr(err, err_len, "tt_state_new: out of memory for a %zu-token window", C);
+    return NULL;
+}
+
+/* ---- layers ------------------------------------------------------------------------------- */
+
+/* y = x·Wᵀ + b with int8 weights: x [T, in] → y [T, out]; w [out, in] int8, ws/b [out]. */
+static void linear_i8(tt_state *s, float *y, const float *x, int T, int in, int out, const int8_t *w,
+                      const float *ws, const float *b) {
+    tt_quantize_rows(x, T, in, s->xq, s->xs);
+    tt_matmul_i8(y, s->xq, s->xs, w, ws, b, T, in, out);
+}
+
+/* LayerNorm over the last dim: x [T, d] → y [T, d]; (x − mean) / sqrt(var + eps) · w + b, biased var. */
+static void layernorm(float *y, const float *x, int T, int d, const float *w, const float *b, float eps) {
+    for (int t = 0; t < T; t++) {
+        const float *xr = x + (size_t)t * d;
+        float *yr = y + (size_t)t * d;
+        double mean = 0.0, var = 0.0;
+        for (int i = 0; i < d; i++) mean += xr[i];
+        mean /= d;
+        for (int i = 0; i < d; i++) {
+            double z = xr[i] - mean;
+            var += z * z;
+        }
+        var /= d;
+        float inv = (float)(1.0 / sqrt(var + (double)eps));
+        float mu = (float)mean;
+        for (int i = 0; i < d; i++) yr[i] = (xr[i] - mu) * inv * w[i] + b[i];
+    }
+}
+
+/* GELU, tanh approximation, in place: x [n]. */
+static void gelu_tanh(float *x, size_t n) {
+    const float k = 0.7978845608028654f; /* sqrt(2/π) */
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        x[i] = 0.5f * v * (1.0f + tanhf(k * (v + 0.044715f * v * v * v)));
+    }
+}
+
+/* Causal multi-head attention: qkv [T, 3d] (q | k | v) → out [T, d]; p: scratch [T].
+ * For head h and query t: softmax over k ≤ t of q_t·k_k / sqrt(hs), then Σ_k p_k v_k. */
+static void attention(float *out, const float *qkv, float *p, int T, int d, int nh) {
+    int hs = d / nh;
+    float scale = 1.0f / sqrtf((float)hs);
+    size_t stride = 3 * (size_t)d;
+    for (int h = 0; h < nh; h++) {
+        for (int t = 0; t < T; t++) {
+            const float *q = qkv + (size_t)t * stride + (size_t)h * hs;
+            float mx = -INFINITY;
+            for (int k = 0; k <= t; k++) {
+                const float *kk = qkv + (size_t)k * stride + d + (size_t)h * hs;
+                float dot = 0.0f;
+                for (int j = 0; j < hs; j++) dot += q[j] * kk[j];
+                p[k] = dot * scale;
+                if (p[k] > mx) mx = p[k];
+            }
+            float sum = 0.0f;
+            for (int k = 0; k <= t; k++) {
+                p[k] = expf(p[k] - mx);
+                sum += p[k];
+            }
+            float inv = 1.0f / sum;
+            float *o = out + (size_t)t * d + (size_t)h * hs;
+            for (int j = 0; j < hs; j++) o[j] = 0.0f;
+            for (int k = 0; k <= t; k++) {
+                const float *v = qkv + (size_t)k * stride + 2 * (size_t)d + (size_t)h * hs;
+                float w = p[k] * inv;
+                for (int j = 0; j < hs; j++) o[j] += w * v[j];
+            }
+        }
+    }
+}
+
+/* h += b (both [n]). */
+static void add_inplace(float *h, const float *b, size_t n) {
+    for (size_t i = 0; i < n; i++) h[i] += b[i];
+}
+
+/* One transformer block on the residual stream s->h [T, d]. */
+static void block(const tt_model *m, const tt_layer *l, tt_state *s, int T) {
+    const tt_config *c = &m->cfg;
+    int d = c->d_model, f = c->d_ff;
+    layernorm(s->a, s->h, T, d, l->ln1_w, l->ln1_b, c->norm_eps);               /* a: [T, d] */
+    linear_i8(s, s->qkv, s->a, T, d, 3 * d, l->qkv_w, l->qkv_s, l->qkv_b);       /* qkv: [T, 3d] */
+    attention(s->att, s->qkv, s->p, T, d, c->n_heads);                            /* att: [T, d] */
+    linear_i8(s, s->y, s->att, T, d, d, l->proj_w, l->proj_s, l->proj_b);         /* y: [T, d] */
+    add_inplace(s->h, s->y, (size_t)T * d);
+    layernorm(s->a, s->h, T, d, l->ln2_w, l->ln2_b, c->norm_eps);               /* a: [T, d] */
+    linear_i8(s, s->ff, s->a, T, d, f, l->fc_w, l->fc_s, l->fc_b);               /* ff: [T, f] */
+    gelu_tanh(s->ff, (size_t)T * f);
+    linear_i8(s, s->y, s->ff, T, f, d, l->mproj_w, l->mproj_s, l->mproj_b);       /* y: [T, d] */
+    add_inplace(s->h, s->y, (size_t)T * d);
+}
+
+/* Embedding: ids [T] → s->h [T, d] = dequant(tok_emb[id]) + pos_emb[t] (positions from 0 per window). */
+static void embed(const tt_model *m, tt_state *s, const int32_t *ids, int T) {
+    int d = m->cfg.d_model;
+    for (int t = 0; t < T; t++) {
+        const int8_t *e = m->tok_emb + (size_t)ids[t] * d;
+        float sc = m->tok_scale[ids[t]];
+        const float *pe = m->pos_emb + (size_t)t * d;
+        float *h = s->h + (size_t)t * d;
+        for (int i = 0; i < d; i++) h[i] = sc * (float)e[i] + pe[i];
+    }
+}
+
+/* LM statistics from one row of logits [V] for the observed next token `next`. */
+static void token_stat(const float *logits, int V, int next, tt_tokstat *st) {
+    float mx = logits[0];
+    for (int j = 1; j < V; j++)
+        if (logits[j] > mx) mx = logits[j];
+    double sum = 0.0;
+    for (int j = 0; j < V; j++) sum += exp((double)logits[j] - mx);
+    double lse = (double)mx + log(sum);
+    double ent = 0.0, m2 = 0.0;
+    float obs = logits[next];
+    int32_t rank = 1;
+    for (int j = 0; j < V; j++) {
+        double lp = (double)logits[j] - lse;
+        double p = exp(lp);
+        ent -= p * lp;
+        m2 += p * lp * lp;
+        if (logits[j] > obs) rank++;
+    }
+    st->logprob = (float)((double)obs - lse);
+    st->rank = rank;
+    st->entropy = (float)ent;
+    st->var = (float)(m2 - ent * ent);
+}
+
+/* One window: ids [T] (T ≤ C). Writes rows [o0, T) of the window: hidden rows to hid [T-o0, d]
+ * and stats for those rows whose next token exists (next[k] for row o0+k, or -1 when none). */
+static void window(const tt_model *m, tt_state *s, const int32_t *ids, int T, int o0, float *hid,
+                   tt_tokstat *stats, const int32_t *next, int n_next) {
+    const tt_config *c = &m->cfg;
+    int d = c->d_model, V = c->vocab_size;
+    embed(m, s, ids, T);                                                          /* h: [T, d] */
+    for (int L = 0; L < c->n_layers; L++) block(m, &m->layers[L], s, T);
+    int R = T - o0;                                                               /* rows wanted */
+    float *hf = s->a + (size_t)o0 * d;                                            /* [R, d] */
+    layernorm(hf, s->h + (size_t)o0 * d, R, d, m->lnf_w, m->lnf_b, c->norm_eps);
+    if (hid) memcpy(hid, hf, (size_t)R * d * sizeof(float));
+    if (stats && n_next > 0) {
+        /* tied head: logits [n_next, V] = hidden · dequant(tok_emb)ᵀ */
+        linear_i8(s, s->logits, hf, n_next, d, V, m->tok_emb, m->tok_scale, NULL);
+        for (int k = 0; k < n_next; k++) token_stat(s->logits + (size_t)k * V, V, next[k], &stats[k]);
+    }
+}
+
+tt_status tt_forward(const tt_model *m, tt_state *s, const int32_t *ids, size_t n, float *hidden, tt_tokstat *stats,
+                     char *err, size_t err_len) {
+    if (!m || !s || !ids) {
+        tt_seterr(err, err_len, "tt_forward: %s is NULL", !m ? "model" : !s ? "state" : "ids");
+        return TT_ERR_ARG;
+    }
+    const tt_config *c = &m->cfg;
+    if (s->C != c->context || s->d != c->d_model || s->f != c->d_ff || s->V != c->vocab_size) {
+        tt_seterr(err, err_len, "tt_forward: the state was made for another model");
+        return TT_ERR_ARG;
+    }
+    if (n == 0) {
+        tt_seterr(err, err_len, "tt_forward: expected at least one token, found 0");
+        return TT_ERR_ARG;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] < 0 || ids[i] >= c->vocab_size) {
+            tt_seterr(err, err_len, "tt_forward: token %zu: expected an id in [0, %d), found %d", i, c->vocab_size,
+                      (int)ids[i]);
+            return TT_ERR_ARG;
+        }
+    size_t C = (size_t)c->context, stride = C / 2, d = (size_t)c->d_model;
+    /* Windows start at 0, stride, 2·stride, …; each outputs the tokens after the previous window's
+     * end, i.e. the first window all its tokens and each later one its tokens from position C − stride
+     * on: for every token that is the window where it has the most left context. */
+    size_t done = 0;
+    for (size_t ws = 0; done < n; ws += stride) {
+        size_t we = ws + C < n ? ws + C : n;
+        int T = (int)(we - ws), o0 = (int)(done - ws);
+        /* stats rows: positions done..we-1 that have a next token (position < n-1) */
+        size_t last = we < n ? we : n - 1; /* exclusive end of rows with a next token */
+        int n_next = last > done ? (int)(last - done) : 0;
+        window(m, s, ids + ws, T, o0, hidden ? hidden + done * d : NULL, stats ? stats + done : NULL, ids + done + 1,
+               n_next);
+        done = we;
+    }
+    return TT_OK;
+}

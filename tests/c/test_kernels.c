@@ -1,0 +1,119 @@
+/* test_kernels.c — int8 kernels: quantization against hand-computed values, the scalar reference
+ * against an independent double-precision computation, and the dispatched (SIMD) kernel against the
+ * reference on random shapes including odd sizes — bit-identical, since both accumulate exactly in
+ * int32 and share the float epilogue. */
+#include <math.h>
+#include <string.h>
+
+#include "engine.h"
+#include "kernels_simd.h"
+#include "test_util.h"
+
+static void test_quantize(void) {
+    /* max|x| = 2 → xs = 2/127; x/xs = 63.5 → 64 (half to even), -127, 31.75 → 32, 0 */
+    const float x[4] = {1.0f, -2.0f, 0.5f, 0.0f};
+    int8_t q[4];
+    float s;
+    tt_quantize_rows(x, 1, 4, q, &s);
+    CHECK(s == 2.0f / 127.0f, "xs = %g", s);
+    CHECK(q[0] == 64 && q[1] == -127 && q[2] == 32 && q[3] == 0, "q = %d %d %d %d", q[0], q[1], q[2], q[3]);
+    /* an all-zero row quantizes to zeros (scale 1 by convention) */
+    const float z[3] = {0, 0, 0};
+    int8_t qz[3] = {1, 1, 1};
+    tt_quantize_rows(z, 1, 3, qz, &s);
+    CHECK(qz[0] == 0 && qz[1] == 0 && qz[2] == 0 && s == 1.0f, "zero row: %d %d %d scale %g", qz[0], qz[1], qz[2], s);
+    /* round trip error ≤ xs/2 per element on random rows */
+    uint64_t r = 7;
+    float xr[3 * 37];
+    int8_t xq[3 * 37];
+    float xs[3];
+    for (int i = 0; i < 3 * 37; i++) xr[i] = (float)((double)(tt_rand(&r) >> 11) / 9007199254740992.0 * 6.0 - 3.0);
+    tt_quantize_rows(xr, 3, 37, xq, xs);
+    for (int t = 0; t < 3; t++) {
+        float amax = 0;
+        for (int i = 0; i < 37; i++) amax = fmaxf(amax, fabsf(xr[t * 37 + i]));
+        CHECK(fabsf(xs[t] - amax / 127.0f) <= 1e-7f * amax, "row %d scale", t);
+        for (int i = 0; i < 37; i++)
+            CHECK(fabsf(xs[t] * xq[t * 37 + i] - xr[t * 37 + i]) <= 0.5001f * xs[t], "row %d col %d", t, i);
+    }
+}
+
+/* Reference vs an independent double computation; SIMD vs reference bit for bit. */
+static void test_matmul(int T, int in, int out, int with_bias, uint64_t seed) {
+    uint64_t r = seed;
+    int8_t *xq = malloc((size_t)T * in), *w = malloc((size_t)out * in);
+    float *xs = malloc(sizeof(float) * T), *ws = malloc(sizeof(float) * out), *b = malloc(sizeof(float) * out);
+    float *y0 = malloc(sizeof(float) * T * out), *y1 = malloc(sizeof(float) * T * out);
+    for (int i = 0; i < T * in; i++) xq[i] = (int8_t)((int)(tt_rand(&r) % 255) - 127);
+    for (int i = 0; i < out * in; i++) w[i] = (int8_t)((int)(tt_rand(&r) % 255) - 127);
+    /* extremes in the first row: all +127 × -127 to exercise the largest sums */
+    if (T > 0 && out > 0)
+        for (int i = 0; i < in; i++) {
+            xq[i] = 127;
+            w[i] = -127;
+        }
+    for (int t = 0; t < T; t++) xs[t] = (float)(tt_rand(&r) % 1000 + 1) / 50000.0f;
+    for (int o = 0; o < out; o++) {
+        ws[o] = (float)(tt_rand(&r) % 1000 + 1) / 70000.0f;
+        b[o] = (float)((int)(tt_rand(&r) % 2001) - 1000) / 1000.0f;
+    }
+    const float *bias = with_bias ? b : NULL;
+    tt_matmul_i8_ref(y0, xq, xs, w, ws, bias, T, in, out);
+    int bad = 0;
+    for (int t = 0; t < T && !bad; t++)
+        for (int o = 0; o < out; o++) {
+            int64_t acc = 0;
+            for (int i = 0; i < in; i++) acc += (int64_t)w[(size_t)o * in + i] * xq[(size_t)t * in + i];
+            double want = (double)acc * ((double)ws[o] * xs[t]) + (bias ? bias[o] : 0.0);
+            double got = y0[(size_t)t * out + o];
+            if (fabs(got - want) > 1e-5 * (fabs(want) + 1.0)) {
+                CHECK(0, "ref T=%d in=%d out=%d at [%d][%d]: %g vs %g", T, in, out, t, o, got, want);
+                bad = 1;
+                break;
+            }
+        }
+    tt_matmul_fn simd = tt_simd_matmul_i8(NULL);
+    if (simd) {
+        memset(y1, 0xFF, sizeof(float) * T * out);
+        simd(y1, xq, xs, w, ws, bias, T, in, out);
+        CHECK(memcmp(y0, y1, sizeof(float) * T * out) == 0, "simd != ref bitwise for T=%d in=%d out=%d bias=%d", T, in,
+              out, with_bias);
+    }
+    memset(y1, 0xFF, sizeof(float) * T * out);
+    tt_matmul_i8(y1, xq, xs, w, ws, bias, T, in, out);
+    CHECK(memcmp(y0, y1, sizeof(float) * T * out) == 0, "tt_matmul_i8 != ref bitwise for T=%d in=%d out=%d", T, in, out);
+    free(xq);
+    free(w);
+    free(xs);
+    free(ws);
+    free(b);
+    free(y0);
+    free(y1);
+}
+
+int main(void) {
+    const char *name = tt_kernel_name();
+    printf("kernel: %s\n", name);
+    CHECK(strcmp(name, "scalar") == 0 || strcmp(name, "x86-avx2") == 0 || strcmp(name, "wasm-simd128") == 0,
+          "unknown kernel name %s", name);
+#ifdef TT_NO_SIMD
+    CHECK(strcmp(name, "scalar") == 0, "TT_SIMD=OFF must select the scalar kernel, got %s", name);
+#endif
+    test_quantize();
+    /* edge shapes: every small size around the SIMD widths (8, 16) and blocking (4 rows, 2 tokens) */
+    int sizes[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33};
+    int ns = (int)(sizeof sizes / sizeof sizes[0]);
+    uint64_t seed = 1;
+    for (int a = 0; a < ns; a++)
+        for (int c = 0; c < ns; c += 3) test_matmul(sizes[a % 5 + 1], sizes[a], sizes[c], (a + c) & 1, seed++);
+    /* random shapes, odd sizes included, and model-like ones */
+    uint64_t r = 42;
+    for (int k = 0; k < 60; k++) {
+        int T = 1 + (int)(tt_rand(&r) % 40), in = 1 + (int)(tt_rand(&r) % 300), out = 1 + (int)(tt_rand(&r) % 70);
+        test_matmul(T, in, out, (int)(tt_rand(&r) & 1), seed++);
+    }
+    test_matmul(33, 256, 768, 1, seed++);
+    test_matmul(17, 1024, 256, 1, seed++);
+    test_matmul(5, 4099, 9, 0, seed++); /* long rows: 4099·127² stays far inside int32 */
+    TEST_DONE("test_kernels");
+}
