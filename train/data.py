@@ -1,0 +1,137 @@
+"""Human/machine text sets of $TELLTALE_DATA as one list of records, with fixed seeded splits.
+
+Record: {text, label: 0 human / 1 machine, generator, domain, attack, source, group}.
+`group` ties together texts that must stay in one split: a human original and every machine text
+made from it (fast-detect-gpt pairs), all answers to one question (SQuAD/TruthfulQA sets), one
+article (binoculars). Splits are by group: 70 % train, 15 % validation, 15 % test
+(train/splits/*.txt.gz hold the validation and test groups; everything else is train).
+"""
+import csv
+import glob
+import gzip
+import json
+import os
+import sys
+
+from common import ROOT, bucket, clean, data_path, log, read_jsonl_gz, text_hash
+
+SPLIT_DIR = os.path.join(ROOT, "train", "splits")
+csv.field_size_limit(sys.maxsize)
+
+
+_GEN_ALIASES = {"gpt4": "gpt-4", "bloomz-7b": "bloomz", "google-palm": "palm-2", "flan-t5-11b": "flan-t5-xxl"}
+
+
+def _gen(name, label):
+    if label == 0:
+        return "human"
+    g = (name or "unknown").lower()
+    return _GEN_ALIASES.get(g, g)
+
+
+def _rec(text, label, generator, domain, attack, source, group):
+    return {"text": clean(text), "label": label, "generator": _gen(generator, label),
+            "domain": domain, "attack": attack, "source": source, "group": group}
+
+
+def load_fast_detect_gpt():
+    out = []
+    for path in sorted(glob.glob(os.path.join(data_path("fast-detect-gpt"), "exp_*", "*.raw_data.json"))):
+        domain, gen = os.path.basename(path)[:-len(".raw_data.json")].split("_", 1)
+        d = json.load(open(path))
+        for o, s in zip(d["original"], d["sampled"]):
+            g = "fdg:" + text_hash(o)
+            out.append(_rec(o, 0, None, domain, None, "fast-detect-gpt", g))
+            out.append(_rec(s, 1, gen, domain, None, "fast-detect-gpt", g))
+    return out
+
+
+def load_binoculars():
+    out = []
+    with open(data_path("binoculars", "pubmed-falcon7.jsonl")) as f:
+        for line in f:
+            r = json.loads(line)
+            key = [k for k in r if k.endswith("generated_text_wo_prompt")][0]
+            g = "bin:" + text_hash(r["article"][:2000])
+            out.append(_rec(r["article"][:3000], 0, None, "pubmed", None, "binoculars", g))
+            out.append(_rec(r[key], 1, "falcon-7b", "pubmed", None, "binoculars", g))
+    return out
+
+
+def load_qa():
+    """SQuAD1 contexts (human) and TruthfulQA best answers vs LLM answers to the same question."""
+    out = []
+    gens = {"ChatGPT_answer": "chatgpt", "BloomZ_answer": "bloomz", "ChatGLM_answer": "chatglm",
+            "Dolly_answer": "dolly", "ChatGPT-turbo_answer": "gpt-3.5-turbo", "GPT4_answer": "gpt-4",
+            "StableLM_answer": "stablelm", "chatgpt_answer": "chatgpt"}
+    seen_h = set()
+    for folder in ("mmd-mp", "r-detect"):
+        for name in sorted(os.listdir(data_path(folder))):
+            if not name.endswith(".csv"):
+                continue
+            squad = name.startswith("SQuAD")
+            domain = "squad-qa" if squad else "truthfulqa"
+            with open(os.path.join(data_path(folder), name), newline="", encoding="utf-8") as f:
+                for r in csv.DictReader(f):
+                    q = r.get("question") or r.get("Question") or ""
+                    human = r["context"] if squad else r["Best Answer"]
+                    g = "qa:" + text_hash(human if squad else q)
+                    hk = text_hash(human)
+                    if hk not in seen_h:
+                        seen_h.add(hk)
+                        out.append(_rec(human, 0, None, domain, None, folder, g))
+                    for col, gen in gens.items():
+                        t = r.get(col)
+                        if t and len(t.split()) >= 3:
+                            out.append(_rec(t, 1, gen, domain, None, folder, g))
+    return out
+
+
+def load_texts_jsonl(folder):
+    out = []
+    for r in read_jsonl_gz(data_path(folder, "texts.jsonl.gz")):
+        t = r["text"]
+        lab = 0 if r["label"] == "human" else 1
+        domain = r.get("domain") or (folder + "-attacks")
+        out.append(_rec(t, lab, r.get("generator"), domain, r.get("attack"), folder, f"{folder}:" + text_hash(t)))
+    return out
+
+
+def load_all():
+    recs = (load_fast_detect_gpt() + load_binoculars() + load_qa() +
+            sum((load_texts_jsonl(f) for f in ("detectrl", "biscope", "outfox", "argugpt", "hc3-plus")), []))
+    # drop exact duplicates (same text, same label), keep the first
+    seen, out = set(), []
+    for r in recs:
+        k = (text_hash(r["text"]), r["label"])
+        if k in seen or len(r["text"]) < 20:
+            continue
+        seen.add(k)
+        out.append(r)
+    log(f"data: {len(out)} texts ({sum(r['label'] == 0 for r in out)} human)")
+    return out
+
+
+def split_of_group(g):
+    b = bucket(g)
+    return "train" if b < 70 else ("val" if b < 85 else "test")
+
+
+def assign_splits(recs):
+    """Adds r['split']; writes train/splits/{val,test}.txt.gz once, and checks them afterwards."""
+    os.makedirs(SPLIT_DIR, exist_ok=True)
+    for r in recs:
+        r["split"] = split_of_group(r["group"])
+    for name in ("val", "test"):
+        groups = sorted({r["group"] for r in recs if r["split"] == name})
+        p = os.path.join(SPLIT_DIR, f"{name}.txt.gz")
+        if os.path.exists(p):
+            stored = set(gzip.open(p, "rt").read().split())
+            missing = [g for g in groups if g not in stored]
+            if missing:
+                sys.exit(f"split file {p} disagrees with the data ({len(missing)} groups not listed): "
+                         f"the data changed; regenerate splits deliberately")
+        else:
+            with gzip.GzipFile(p, "wb", mtime=0) as f:
+                f.write(("\n".join(groups) + "\n").encode())
+    return recs
