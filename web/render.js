@@ -1,0 +1,190 @@
+// render.js — draws a telltale result (docs/result-schema.md) into the DOM.
+// Shared by the page (web/app.js) and the extension's result window (web/extension/result.js).
+// No innerHTML: all text goes in through textContent, so nothing from the input can become markup.
+
+/** Colour bands for a score (calibrated P(machine)): blue = human-like … orange = machine-like. */
+export const BANDS = [
+  { cls: 'b0', from: 0.0, to: 0.2, name: 'very human-like' },
+  { cls: 'b1', from: 0.2, to: 0.4, name: 'human-like' },
+  { cls: 'b2', from: 0.4, to: 0.6, name: 'in between' },
+  { cls: 'b3', from: 0.6, to: 0.8, name: 'machine-like' },
+  { cls: 'b4', from: 0.8, to: 1.0, name: 'very machine-like' },
+];
+
+export function bandOf(score) {
+  if (score == null || !Number.isFinite(score)) return null;
+  const i = Math.min(BANDS.length - 1, Math.max(0, Math.floor(score * BANDS.length)));
+  return BANDS[i];
+}
+
+/** A score as shown to people: two decimals, or an em dash when not scored. */
+export function formatScore(s) {
+  return s == null || !Number.isFinite(s) ? '—' : s.toFixed(2);
+}
+
+/** A p-value as shown: "p = 0.004", "p < 0.001" or "not tested". */
+export function formatP(p) {
+  if (p == null || !Number.isFinite(p)) return 'not tested';
+  return p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`;
+}
+
+export function formatMs(ms) {
+  if (ms == null || !Number.isFinite(ms)) return '—';
+  return ms < 10 ? `${ms.toFixed(1)} ms` : ms < 10000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** Words for a label. Unscored sentences carry "uncertain" with a null score. */
+export function labelWord(label, score) {
+  if (score === null) return 'not scored (too short)';
+  return { human: 'human-like', machine: 'machine-like', uncertain: 'uncertain' }[label] || String(label);
+}
+
+const VERDICT = {
+  machine: {
+    title: 'Looks machine-generated (to this model)',
+    say: (d) => `Taken together, the sentences differ from the human reference texts the way machine-generated text usually does${d.tested ? ` (${formatP(d.p_value)}: for human writing like the reference set, a difference this large would be rare)` : ''}. This is statistical evidence, not proof: formal, heavily edited, translated or non-native writing can look like this too. Do not accuse anyone on this result alone — talk to the writer, look at drafts and sources.`,
+  },
+  human: {
+    title: 'Looks human-written (to this model)',
+    say: () => 'Nothing here looks clearly machine-generated to this model. That does not prove a person wrote it: paraphrased, edited or prompted-to-sound-casual machine text can pass.',
+  },
+  uncertain: {
+    title: 'Uncertain — no conclusion',
+    say: () => 'The evidence is too weak either way. Treat this as no result, not as a half-accusation.',
+  },
+};
+
+function h(doc, tag, attrs = {}, ...children) {
+  const el = doc.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v == null || v === false) continue;
+    if (k === 'class') el.className = v;
+    else if (k === 'text') el.textContent = v;
+    else if (k.startsWith('data-') || k.startsWith('aria-') || k === 'role' || k === 'tabindex' || k === 'title' || k === 'id') el.setAttribute(k, String(v));
+    else el[k] = v;
+  }
+  for (const c of children.flat()) {
+    if (c == null || c === false) continue;
+    el.append(typeof c === 'string' ? doc.createTextNode(c) : c);
+  }
+  return el;
+}
+
+/** The legend: colour bands and the line style that marks each label. */
+export function renderLegend(doc) {
+  return h(doc, 'div', { class: 'legend', role: 'group', 'aria-label': 'Legend' },
+    h(doc, 'span', { class: 'legend-title', text: 'Sentence score:' }),
+    h(doc, 'ul', { class: 'legend-bands' },
+      BANDS.map((b) => h(doc, 'li', {},
+        h(doc, 'span', { class: `swatch ${b.cls}`, 'aria-hidden': 'true' }),
+        `${b.from.toFixed(1)}–${b.to.toFixed(1)} ${b.name}`))),
+    h(doc, 'span', { class: 'legend-title', text: 'Label:' }),
+    h(doc, 'ul', { class: 'legend-labels' },
+      h(doc, 'li', {}, h(doc, 'span', { class: 'sample l-machine', text: 'solid underline' }), ' machine-like'),
+      h(doc, 'li', {}, h(doc, 'span', { class: 'sample l-uncertain', text: 'dashed underline' }), ' uncertain'),
+      h(doc, 'li', {}, h(doc, 'span', { class: 'sample l-human', text: 'dotted underline' }), ' human-like'),
+      h(doc, 'li', {}, h(doc, 'span', { class: 'sample unscored', text: 'grey, boxed' }), ' not scored (too short)')));
+}
+
+function unitLine(u) {
+  const parts = [`score ${formatScore(u.score)}`];
+  parts.push(u.tested ? formatP(u.p_value) : 'not tested (too few sentences)');
+  if (u.tested && u.mmd2 != null) parts.push(`MMD² ${u.mmd2.toFixed(4)}`);
+  parts.push(`${u.n_sentences} scored sentence${u.n_sentences === 1 ? '' : 's'}`);
+  return parts.join(' · ');
+}
+
+function sentenceDescription(s, i, n) {
+  return `Sentence ${i + 1} of ${n}: ${labelWord(s.label, s.score)}` +
+    (s.score == null ? '' : `, score ${formatScore(s.score)}`);
+}
+
+/**
+ * Render result for text into root (its previous content is replaced).
+ * opts: { elapsedMs, info: {model, version, simd}, onSentenceFocus(description) }
+ * Returns the root element.
+ */
+export function renderResult(root, text, result, opts = {}) {
+  const doc = root.ownerDocument;
+  root.replaceChildren();
+  const d = result.document;
+  const v = VERDICT[d.label] || VERDICT.uncertain;
+
+  // Document verdict.
+  root.append(h(doc, 'section', { class: `verdict l-${d.label}`, 'aria-labelledby': 'verdict-title', 'data-label': d.label, 'data-score': d.score, 'data-p': d.p_value },
+    h(doc, 'h2', { id: 'verdict-title' },
+      h(doc, 'span', { class: `badge l-${d.label}`, text: { machine: 'MACHINE?', human: 'HUMAN?', uncertain: 'UNCERTAIN' }[d.label] || d.label }),
+      ' ', v.title),
+    h(doc, 'p', { class: 'numbers' },
+      h(doc, 'span', { class: 'num', 'data-field': 'score' }, 'Score ', h(doc, 'strong', { text: formatScore(d.score) }), ' (0 = human-like, 1 = machine-like)'),
+      h(doc, 'span', { class: 'num', 'data-field': 'p' }, 'Two-sample test: ', h(doc, 'strong', { text: formatP(d.p_value) })),
+      h(doc, 'span', { class: 'num', 'data-field': 'n' }, `${d.n_sentences} scored sentence${d.n_sentences === 1 ? '' : 's'}`)),
+    h(doc, 'p', { class: 'say', text: v.say(d) })));
+
+  // Warnings.
+  if (result.warnings && result.warnings.length) {
+    root.append(h(doc, 'section', { class: 'warnings', 'aria-label': 'Warnings' },
+      h(doc, 'h3', { text: 'Warnings' }),
+      h(doc, 'ul', {}, result.warnings.map((w) =>
+        h(doc, 'li', { 'data-code': w.code }, h(doc, 'span', { class: 'warn-icon', 'aria-hidden': 'true', text: '⚠' }), ' ', w.message)))));
+  }
+
+  // Legend + annotated text, paragraph by paragraph.
+  const nSent = result.paragraphs.reduce((a, p) => a + p.sentences.length, 0);
+  const info = h(doc, 'p', { class: 'sentence-info', 'aria-live': 'polite', text: 'Hover over, tap or tab to a sentence to see its score.' });
+  const annotated = h(doc, 'section', { class: 'annotated', 'aria-label': 'Your text, sentence by sentence' },
+    h(doc, 'h3', { text: 'Sentence by sentence' }), renderLegend(doc), info);
+  let k = 0;
+  result.paragraphs.forEach((p, pi) => {
+    const body = h(doc, 'p', { class: 'para-text' });
+    let pos = p.start16;
+    for (const s of p.sentences) {
+      const a = Math.max(s.start16, pos);
+      if (a > pos) body.append(text.slice(pos, a));
+      const band = bandOf(s.score);
+      const desc = sentenceDescription(s, k, nSent);
+      const mark = h(doc, 'mark', {
+        class: `sent ${band ? band.cls : 'unscored'} l-${s.score == null ? 'none' : s.label}`,
+        tabindex: 0,
+        title: desc,
+        'aria-label': desc,
+        'data-start16': s.start16, 'data-end16': s.end16,
+        'data-score': s.score == null ? '' : s.score,
+        'data-label': s.label,
+        'data-index': k,
+      }, text.slice(a, s.end16));
+      const show = () => { info.textContent = desc + (s.raw == null ? '' : ` (raw MMD-MP score ${s.raw.toFixed(3)})`); };
+      mark.addEventListener('focus', show);
+      mark.addEventListener('mouseenter', show);
+      body.append(mark);
+      pos = Math.max(pos, s.end16);
+      k++;
+    }
+    if (p.end16 > pos) body.append(text.slice(pos, p.end16));
+    annotated.append(h(doc, 'section', {
+      class: `para l-${p.label}`, 'aria-label': `Paragraph ${pi + 1}`,
+      'data-start16': p.start16, 'data-end16': p.end16, 'data-score': p.score, 'data-label': p.label,
+      'data-p': p.p_value == null ? '' : p.p_value, 'data-tested': p.tested,
+    },
+    h(doc, 'div', { class: 'para-head' },
+      h(doc, 'span', { class: 'para-name', text: `Paragraph ${pi + 1}` }),
+      h(doc, 'span', { class: `badge small l-${p.label}`, text: labelWord(p.label) }),
+      h(doc, 'span', { class: 'para-nums', text: unitLine(p) })),
+    body));
+  });
+  if (!result.paragraphs.length) annotated.append(h(doc, 'p', { class: 'muted', text: 'No sentences were found.' }));
+  root.append(annotated);
+
+  // Timings.
+  const t = result.timings_ms || {};
+  const bits = [
+    `segment ${formatMs(t.segment)}`, `features ${formatMs(t.features)}`, `tests ${formatMs(t.tests)}`,
+    `engine total ${formatMs(t.total)}`,
+  ];
+  if (opts.elapsedMs != null) bits.push(`round trip ${formatMs(opts.elapsedMs)}`);
+  const who = [result.model, result.version].filter(Boolean).join(' ');
+  root.append(h(doc, 'p', { class: 'timings' },
+    h(doc, 'span', { text: `Timings: ${bits.join(' · ')}` }),
+    who ? h(doc, 'span', { text: ` — model ${who}${opts.info ? (opts.info.simd ? ', WebAssembly SIMD' : ', WebAssembly (no SIMD)') : ''}` }) : null));
+  return root;
+}

@@ -1,0 +1,123 @@
+// worker.js — module Web Worker that owns the detector, so the page never freezes.
+//
+// Messages in:  {type:'init', model, wasm, wasmUrl}     model: URL of the .ttm file (same origin / extension)
+//               {type:'detect', id, text, permutations, seed}
+// Messages out: {type:'progress', phase:'model'|'detect', id?, done, total}
+//               {type:'ready', info, ms, fromCache, bytes}
+//               {type:'result', id, result, ms}
+//               {type:'error', phase:'load'|'detect', id?, message}
+// The model is fetched once and kept in Cache Storage (cache TELLTALE_CONFIG.cache, shared with sw.js);
+// chrome-extension:// URLs are not cacheable and need not be (the files are bundled).
+import './config.js';
+
+const CFG = self.TELLTALE_CONFIG;
+let ready = null; // Promise<detector>
+
+function post(msg) { self.postMessage(msg); }
+
+/** A progress reporter that posts at most every 50 ms (and always the last step). */
+function throttled(phase, id) {
+  let last = 0;
+  return (done, total) => {
+    const now = performance.now();
+    if (done >= total || now - last > 50) {
+      last = now;
+      post({ type: 'progress', phase, id, done, total });
+    }
+  };
+}
+
+async function openCache() {
+  try {
+    if (!('caches' in self)) return null;
+    return await caches.open(CFG.cache);
+  } catch { return null; } // e.g. storage disabled: fall back to plain fetches
+}
+
+/** Fetch the model bytes, from Cache Storage when present, else from the network (then cached). */
+async function fetchModel(url, progress) {
+  const cacheable = /^https?:$/.test(new URL(url).protocol);
+  const cache = cacheable ? await openCache() : null;
+  if (cache) {
+    const hit = await cache.match(url);
+    if (hit) {
+      const bytes = new Uint8Array(await hit.arrayBuffer());
+      progress(bytes.length, bytes.length);
+      return { bytes, fromCache: true };
+    }
+  }
+  let res;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new Error(`could not download the model ${url}: ${e.message} (offline before the first visit finished?)`);
+  }
+  if (!res.ok) throw new Error(`could not download the model ${url}: HTTP ${res.status} ${res.statusText}`);
+  const stored = cache ? cache.put(url, res.clone()).catch(() => {}) : Promise.resolve();
+  const total = Number(res.headers.get('content-length')) || 0;
+  const chunks = [];
+  let done = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done: end, value } = await reader.read();
+    if (end) break;
+    chunks.push(value);
+    done += value.length;
+    progress(done, Math.max(total, done));
+  }
+  const bytes = new Uint8Array(done);
+  let off = 0;
+  for (const c of chunks) { bytes.set(c, off); off += c.length; }
+  await stored;
+  return { bytes, fromCache: false };
+}
+
+async function init(msg) {
+  if (typeof WebAssembly !== 'object') {
+    throw new Error('this browser has no WebAssembly, which telltale needs to run the model');
+  }
+  const t0 = performance.now();
+  const base = new URL('./', import.meta.url);
+  const { createDetector } = await import(new URL(CFG.loader, base).href);
+  const modelUrl = new URL(msg.model || CFG.defaultModel, base).href;
+  const { bytes, fromCache } = await fetchModel(modelUrl, throttled('model'));
+  const detector = await createDetector({
+    model: bytes,
+    wasm: msg.wasm || 'auto',
+    wasmUrl: new URL(msg.wasmUrl || CFG.wasmDir, base).href,
+  });
+  post({ type: 'ready', info: detector.info, ms: performance.now() - t0, fromCache, bytes: bytes.length });
+  return detector;
+}
+
+self.onmessage = async (e) => {
+  const msg = e.data || {};
+  if (msg.type === 'init') {
+    if (!ready) {
+      ready = init(msg);
+      ready.catch((err) => post({ type: 'error', phase: 'load', message: String(err && err.message || err) }));
+    }
+    return;
+  }
+  if (msg.type === 'detect') {
+    let detector;
+    try {
+      if (!ready) throw new Error('the worker was not initialised');
+      detector = await ready;
+    } catch (err) {
+      post({ type: 'error', phase: 'load', id: msg.id, message: String(err && err.message || err) });
+      return;
+    }
+    try {
+      const t0 = performance.now();
+      const result = await detector.detect(msg.text, {
+        permutations: msg.permutations ?? CFG.permutations,
+        seed: msg.seed ?? CFG.seed,
+        onProgress: throttled('detect', msg.id),
+      });
+      post({ type: 'result', id: msg.id, result, ms: performance.now() - t0 });
+    } catch (err) {
+      post({ type: 'error', phase: 'detect', id: msg.id, message: String(err && err.message || err) });
+    }
+  }
+};
