@@ -1,0 +1,124 @@
+// The JS API as a user sees it: `import { createDetector } from 'telltale'` (the package's own
+// name, resolved through package.json "exports"), options, errors, progress and cancellation.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import createDefault, { createDetector, simdSupported } from 'telltale';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const TINY = join(root, 'tests/fixtures/tiny.ttm');
+const TINY_DET = join(root, 'tests/fixtures/tiny-detector.ttm');
+const skipTiny = existsSync(TINY) ? false : 'tests/fixtures/tiny.ttm is not there yet';
+const skipDet = existsSync(TINY_DET) ? false : 'tests/fixtures/tiny-detector.ttm is not there yet';
+
+test('the package exports resolve to wasm/telltale.mjs', async () => {
+  assert.equal(typeof createDetector, 'function');
+  assert.equal(createDefault, createDetector);
+  assert.equal(typeof simdSupported(), 'boolean');
+  assert.equal(simdSupported(), true, 'Node 20 supports WebAssembly SIMD');
+  const viaPath = await import(pathToFileURL(join(root, 'wasm/telltale.mjs')).href);
+  assert.equal(viaPath.createDetector, createDetector, 'one module instance either way');
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  assert.ok(existsSync(join(root, pkg.exports['.'].types)), 'the .d.ts file named in exports exists');
+});
+
+test('argument errors are clear', async () => {
+  await assert.rejects(createDetector(), /the model option is required/);
+  await assert.rejects(createDetector({ model: 42 }), /model: expected an ArrayBuffer/);
+  await assert.rejects(createDetector({ model: join(root, 'no/such/model.ttm') }),
+    /model: cannot read .*no\/such\/model\.ttm: no such file/);
+  await assert.rejects(createDetector({ model: new Uint8Array(8), wasm: 'fast' }), /wasm: expected 'auto', 'simd', 'scalar'/);
+  await assert.rejects(createDetector({ model: new Uint8Array(8), wasm: new Uint8Array([1, 2, 3]) }),
+    /wasm: the given bytes are not a valid WebAssembly module/);
+  await assert.rejects(createDetector({ model: new Uint8Array(8), wasmUrl: join(root, 'package.json') }),
+    /is not a valid WebAssembly module/);
+});
+
+test('a model that is not a model file gives the loader\'s message', async () => {
+  await assert.rejects(createDetector({ model: new TextEncoder().encode('definitely not a model file, just some text that is longer than the header') }),
+    (e) => e instanceof Error && /TTM1/.test(e.message) && !/RuntimeError|unreachable/.test(e.message));
+});
+
+test('without WebAssembly (node --jitless) createDetector says so', () => {
+  const code = `import('telltale').then(m => m.createDetector({ model: new Uint8Array(8) }))
+    .then(() => console.log('no error'), e => console.log(e.message));`;
+  const r = spawnSync(process.execPath, ['--jitless', '--input-type=module', '-e', code], { cwd: root });
+  assert.equal(r.status, 0, r.stderr.toString());
+  assert.match(r.stdout.toString(), /telltale needs WebAssembly/);
+});
+
+test('model as path, file: URL, ArrayBuffer and Uint8Array; wasm as bytes', { skip: skipTiny }, async () => {
+  const bytes = readFileSync(TINY);
+  const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  const wasmBytes = readFileSync(join(root, 'wasm/dist/telltale-nosimd.wasm'));
+  const variants = [
+    { model: TINY },
+    { model: pathToFileURL(TINY) },
+    { model: pathToFileURL(TINY).href },
+    { model: ab },
+    { model: new Uint8Array(ab) },
+    { model: bytes, wasm: wasmBytes },
+  ];
+  let first;
+  for (const opts of variants) {
+    const det = await createDetector(opts);
+    const ids = Array.from(det.tokenize('Same text, same tokens.').ids);
+    if (first) assert.deepEqual(ids, first);
+    first = ids;
+    det.close();
+  }
+});
+
+test('info, tokenize offsets, closed detector', { skip: skipTiny }, async () => {
+  const det = await createDetector({ model: TINY });
+  assert.equal(det.info.simd, true, "wasm 'auto' picks SIMD on Node 20");
+  assert.equal(det.info.kernel, 'wasm-simd128');
+  assert.equal(det.info.detector, det.info.metadata.detector !== undefined);
+  const text = 'naïve café, 日本';
+  const bytes = new TextEncoder().encode(text);
+  const tok = det.tokenize(text);
+  // the tokens tile the input exactly
+  assert.equal(tok.start[0], 0);
+  assert.equal(tok.end[tok.end.length - 1], bytes.length);
+  for (let i = 1; i < tok.ids.length; i++) assert.equal(tok.start[i], tok.end[i - 1]);
+  const f = det.forward(tok.ids, { stats: false });
+  assert.equal(f.stats, null);
+  assert.equal(f.hidden.length, tok.ids.length * det.info.config.dModel);
+  if (!det.info.detector) assert.throws(() => det.detect('Some text.'), /no detector section/);
+  det.close();
+  det.close(); // idempotent
+  assert.throws(() => det.tokenize('x'), /the detector is closed/);
+});
+
+test('detect: schema, seed determinism, progress and cancellation', { skip: skipDet }, async () => {
+  const det = await createDetector({ model: TINY_DET });
+  assert.equal(det.info.detector, true);
+  const text = 'The committee met on Tuesday to discuss the budget. Several members raised concerns about the cost. '
+    + 'The chair promised a detailed report before the next meeting. Nobody expected the vote to be close at all.';
+  const calls = [];
+  const r = det.detect(text, { permutations: 40, seed: 7n, onProgress: (d, n) => { calls.push([d, n]); } });
+  assert.equal(r.model, det.info.model);
+  assert.equal(r.version, '0.1.0');
+  assert.equal(r.document.start16, 0);
+  assert.equal(r.document.end16, text.length);
+  assert.ok(['human', 'machine', 'uncertain'].includes(r.document.label));
+  assert.ok(r.paragraphs.length >= 1);
+  for (const p of r.paragraphs) for (const s of p.sentences) assert.equal(typeof text.slice(s.start16, s.end16), 'string');
+  assert.ok(calls.length > 0, 'progress was reported');
+  for (const [d, n] of calls) assert.ok(d <= n, `progress ${d}/${n}`);
+  const again = det.detect(text, { permutations: 40, seed: 7 });
+  delete r.timings_ms; delete again.timings_ms;
+  assert.deepEqual(again, r, 'same text + seed → same answer (number and BigInt seeds agree)');
+
+  await assert.rejects(async () => det.detect(text, { onProgress: () => true }), (e) => e.name === 'AbortError');
+  const boom = new Error('from the callback');
+  assert.throws(() => det.detect(text, { onProgress: () => { throw boom; } }), (e) => e === boom);
+  assert.throws(() => det.detect(text, { seed: -1 }), TypeError);
+  assert.throws(() => det.detect(text, { permutations: 1.5 }), TypeError);
+  // still usable after cancellations
+  assert.ok(det.detect('Short text here. Another one follows.').document);
+  det.close();
+});
