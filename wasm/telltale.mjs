@@ -51,7 +51,7 @@ async function readSource(src, what) {
   if (src instanceof ArrayBuffer) return new Uint8Array(src);
   if (ArrayBuffer.isView(src)) return new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
   if (typeof Blob !== 'undefined' && src instanceof Blob) return new Uint8Array(await src.arrayBuffer());
-  if (typeof Response !== 'undefined' && src instanceof Response) return readResponse(src, src.url || what);
+  if (typeof Response !== 'undefined' && src instanceof Response) return readResponse(src, src.url || 'the response', what);
   if (typeof src === 'string' || src instanceof URL) {
     const s = String(src);
     if (isNode && (src instanceof URL ? src.protocol === 'file:' : !isUrlLike(s) || s.startsWith('file:'))) {
@@ -71,14 +71,14 @@ async function readSource(src, what) {
     } catch (e) {
       throw new Error(`${what}: cannot fetch ${s}: ${e.message}`);
     }
-    return readResponse(resp, s);
+    return readResponse(resp, s, what);
   }
   throw new TypeError(`${what}: expected an ArrayBuffer, a Uint8Array, a Blob, a URL or a path, got ${
     src === null ? 'null' : typeof src}`);
 }
 
-async function readResponse(resp, url) {
-  if (!resp.ok) throw new Error(`cannot fetch ${url}: HTTP ${resp.status} ${resp.statusText || ''}`.trim());
+async function readResponse(resp, url, what) {
+  if (!resp.ok) throw new Error(`${what}: cannot fetch ${url}: HTTP ${resp.status} ${resp.statusText || ''}`.trim());
   return new Uint8Array(await resp.arrayBuffer());
 }
 
