@@ -122,3 +122,83 @@ test('detect: schema, seed determinism, progress and cancellation', { skip: skip
   assert.ok(det.detect('Short text here. Another one follows.').document);
   det.close();
 });
+
+// The same module in headless Chromium: a page and a module Worker, under a CSP like the page's
+// (script-src 'self' 'wasm-unsafe-eval'), loading the model and the wasm over http with fetch.
+const CHROMIUM = '/usr/bin/chromium';
+test('browser: page and Worker load the module and agree with Node', {
+  skip: skipTiny || (existsSync(CHROMIUM) ? false : 'chromium is not installed'),
+  timeout: 120000,
+}, async () => {
+  const { createRequire } = await import('node:module');
+  const http = await import('node:http');
+  const { chromium } = createRequire(join(root, 'package.json'))('playwright-core');
+  const text = 'Hello wörld — 日本語 😀, tokens!';
+  const files = {
+    '/wasm/telltale.mjs': [join(root, 'wasm/telltale.mjs'), 'text/javascript'],
+    '/wasm/dist/telltale.wasm': [join(root, 'wasm/dist/telltale.wasm'), 'application/wasm'],
+    '/wasm/dist/telltale-nosimd.wasm': [join(root, 'wasm/dist/telltale-nosimd.wasm'), 'application/wasm'],
+    '/tiny.ttm': [TINY, 'application/octet-stream'],
+  };
+  const run = `import { createDetector, simdSupported } from '/wasm/telltale.mjs';
+    const text = ${JSON.stringify(text)};
+    export async function run() {
+      const out = { simd: simdSupported() };
+      for (const wasm of ['auto', 'scalar']) {
+        const d = await createDetector({ model: '/tiny.ttm', wasm });
+        const ids = d.tokenize(text).ids;
+        out[wasm] = { kernel: d.info.kernel, ids: Array.from(ids), h: Array.from(d.forward([d.info.config.bosId, ...ids]).hidden.slice(0, 64)) };
+        d.close();
+      }
+      try { await createDetector({ model: '/missing.ttm' }); } catch (e) { out.missing = e.message; }
+      return out;
+    }`;
+  const pages = {
+    '/run.mjs': run,
+    '/worker.mjs': "import { run } from '/run.mjs'; run().then((r) => postMessage(r), (e) => postMessage({ error: String(e) }));",
+    '/': `<!doctype html><meta charset="utf-8"><script type="module" src="/page.mjs"></script>`,
+    '/page.mjs': `import { run } from '/run.mjs';
+      const w = new Worker('/worker.mjs', { type: 'module' });
+      const worker = new Promise((res) => { w.onmessage = (e) => res(e.data); w.onerror = (e) => res({ error: e.message }); });
+      window.result = Promise.all([run(), worker]).catch((e) => [{ error: String(e) }, {}]);`,
+  };
+  const server = http.createServer((req, res) => {
+    const headers = { 'content-security-policy': "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'" };
+    if (files[req.url] && existsSync(files[req.url][0])) {
+      res.writeHead(200, { ...headers, 'content-type': files[req.url][1] });
+      res.end(readFileSync(files[req.url][0]));
+    } else if (pages[req.url]) {
+      res.writeHead(200, { ...headers, 'content-type': req.url === '/' ? 'text/html; charset=utf-8' : 'text/javascript' });
+      res.end(pages[req.url]);
+    } else {
+      res.writeHead(404, headers);
+      res.end();
+    }
+  });
+  await new Promise((res) => server.listen(0, '127.0.0.1', res));
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+    const [inPage, inWorker] = await page.evaluate(() => window.result);
+    assert.ok(!inPage.error && !inWorker.error, JSON.stringify([inPage.error, inWorker.error]));
+    const node = await createDetector({ model: TINY, wasm: 'scalar' });
+    const ids = Array.from(node.tokenize(text).ids);
+    const h = Array.from(node.forward([node.info.config.bosId, ...ids]).hidden.slice(0, 64));
+    node.close();
+    for (const r of [inPage, inWorker]) {
+      assert.equal(r.simd, true);
+      assert.equal(r.auto.kernel, 'wasm-simd128');
+      assert.equal(r.scalar.kernel, 'scalar');
+      for (const k of ['auto', 'scalar']) {
+        assert.deepEqual(r[k].ids, ids);
+        assert.deepEqual(r[k].h, h, 'hidden states identical to Node');
+      }
+      assert.match(r.missing, /^model: cannot fetch \/missing\.ttm: HTTP 404/);
+    }
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});
