@@ -5,7 +5,7 @@
 //   ?sw=0                                             do not register the service worker
 import './config.js';
 import { DetectorClient } from './client.js';
-import { renderResult, formatMs } from './render.js';
+import { renderResult, renderAbout, formatMs } from './render.js';
 
 const CFG = self.TELLTALE_CONFIG;
 const $ = (id) => document.getElementById(id);
@@ -85,6 +85,7 @@ async function registerServiceWorker(params) {
 }
 
 async function start() {
+  document.getElementById('about-slot').replaceWith(renderAbout(document));
   const params = new URLSearchParams(location.search);
   els.text.addEventListener('input', updateCount);
   els.text.addEventListener('keydown', (e) => {

@@ -188,3 +188,30 @@ export function renderResult(root, text, result, opts = {}) {
     who ? h(doc, 'span', { text: ` — model ${who}${opts.info ? (opts.info.simd ? ', WebAssembly SIMD' : ', WebAssembly (no SIMD)') : ''}` }) : null));
   return root;
 }
+
+/**
+ * "What do these numbers mean, and when are they wrong?" — the plain explanation shown under the
+ * result on the page and in the extension. Returns a <details> element.
+ */
+export function renderAbout(doc, { open = false } = {}) {
+  const li = (title, text) => h(doc, 'li', {}, h(doc, 'strong', { text: title }), ` ${text}`);
+  return h(doc, 'details', { id: 'about', open },
+    h(doc, 'summary', { text: 'What do these numbers mean, and when are they wrong?' }),
+    h(doc, 'h3', { text: 'What is measured' }),
+    h(doc, 'p', { text: 'A small language model reads each sentence. A second, trained part (an “MMD-MP deep kernel”) compares how those sentences look to the model with a set of sentences known to be written by people.' }),
+    h(doc, 'ul', {},
+      li('Sentence score (0 to 1):', 'how machine-like one sentence looks; 0 is very human-like, 1 very machine-like. One sentence is very little evidence: do not read much into a single colour.'),
+      li('Paragraph and document score (0 to 1):', 'the model’s estimate of the chance that the text is machine-generated, calibrated on test texts that were about half human and half machine. Where most texts are written by people (a class, a magazine’s submissions), a high score is weaker evidence than the number suggests.'),
+      li('p-value:', 'a two-sample test asks whether the sentences, taken together, differ from the human reference sentences more than chance would explain. A small p (say below 0.05) says “this differs from the reference”, not “a machine wrote this”. A large p says nothing either way.'),
+      li('Uncertain', 'means the evidence is too weak. It is not a half-accusation.')),
+    h(doc, 'h3', { text: 'Where it fails' }),
+    h(doc, 'ul', {},
+      li('Short texts:', 'under about 150 words there are too few sentences; results are labelled uncertain or come with a warning.'),
+      li('Non-native writers:', 'plain, careful, textbook-like English scores as more machine-like. Detectors like this one are known to flag non-native writers unfairly.'),
+      li('Formal and academic writing,', 'templates, legal or technical text and heavily edited prose look machine-like too.'),
+      li('Paraphrasing:', 'machine text reworded by a person or another tool often passes as human. A “human” result proves nothing.'),
+      li('Other languages, code, lists, tables:', 'the model was trained on English prose; you will see a warning and the result is unreliable.'),
+      li('New generators:', 'the model is small and learned from particular machine-generated texts; other or newer generators may not look like them.')),
+    h(doc, 'h3', { text: 'How to use it fairly' }),
+    h(doc, 'p', { text: 'Never accuse anyone because of this result alone. Use it, at most, as a reason to look more closely: talk to the writer, look at drafts, notes and sources. Checking your own text? A machine-like score on text you wrote yourself is a known failure, not a verdict on you.' }));
+}

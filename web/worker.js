@@ -1,6 +1,7 @@
 // worker.js — module Web Worker that owns the detector, so the page never freezes.
 //
 // Messages in:  {type:'init', model, wasm, wasmUrl}     model: URL of the .ttm file (same origin / extension)
+//               (wasmUrl: the folder holding telltale.wasm and telltale-nosimd.wasm; default wasm/dist/)
 //               {type:'detect', id, text, permutations, seed}
 // Messages out: {type:'progress', phase:'model'|'detect', id?, done, total}
 //               {type:'ready', info, ms, fromCache, bytes}
@@ -84,7 +85,11 @@ async function init(msg) {
   const detector = await createDetector({
     model: bytes,
     wasm: msg.wasm || 'auto',
-    wasmUrl: new URL(msg.wasmUrl || CFG.wasmDir, base).href,
+    // the loader takes one URL per build; both live in CFG.wasmDir
+    wasmUrl: {
+      simd: new URL(`${msg.wasmUrl || CFG.wasmDir}telltale.wasm`, base).href,
+      scalar: new URL(`${msg.wasmUrl || CFG.wasmDir}telltale-nosimd.wasm`, base).href,
+    },
   });
   post({ type: 'ready', info: detector.info, ms: performance.now() - t0, fromCache, bytes: bytes.length });
   return detector;
