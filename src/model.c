@@ -162,18 +162,23 @@ done:
 
 /* ---- tensors ------------------------------------------------------------------------------- */
 
-static int cmp_name(const void *a, const void *b, const tt_tensor *t) {
-    return strcmp(t[*(const uint32_t *)a].name, t[*(const uint32_t *)b].name);
+/* Order of tensors a and b by name (by_data = 0) or by data address (by_data = 1). */
+static int cmp_tensor(uint32_t a, uint32_t b, const tt_tensor *t, int by_data) {
+    if (by_data) {
+        const uint8_t *pa = t[a].data, *pb = t[b].data;
+        return pa < pb ? -1 : pa > pb;
+    }
+    return strcmp(t[a].name, t[b].name);
 }
 
-/* Sort indices by name (insertion-friendly merge sort; qsort has no context argument in C11). */
-static void sort_by_name(uint32_t *idx, uint32_t *tmp, uint32_t n, const tt_tensor *t) {
+/* Stable merge sort of tensor indices (qsort has no context argument in C11); tmp: [n] scratch. */
+static void sort_tensors(uint32_t *idx, uint32_t *tmp, uint32_t n, const tt_tensor *t, int by_data) {
     if (n < 2) return;
     uint32_t h = n / 2;
-    sort_by_name(idx, tmp, h, t);
-    sort_by_name(idx + h, tmp, n - h, t);
+    sort_tensors(idx, tmp, h, t, by_data);
+    sort_tensors(idx + h, tmp, n - h, t, by_data);
     uint32_t i = 0, j = h, k = 0;
-    while (i < h && j < n) tmp[k++] = cmp_name(&idx[j], &idx[i], t) < 0 ? idx[j++] : idx[i++];
+    while (i < h && j < n) tmp[k++] = cmp_tensor(idx[j], idx[i], t, by_data) < 0 ? idx[j++] : idx[i++];
     while (i < h) tmp[k++] = idx[i++];
     while (j < n) tmp[k++] = idx[j++];
     memcpy(idx, tmp, n * sizeof *idx);
@@ -514,7 +519,24 @@ static tt_model *load(const uint8_t *buf, size_t len, uint8_t *owned, char *err,
         t->data = payload + off;
         m->by_name[i] = i;
     }
-    sort_by_name(m->by_name, m->by_name + n_tensors, n_tensors, m->tensors);
+    /* tensors may not overlap (a corrupted offset usually makes two overlap) */
+    sort_tensors(m->by_name, m->by_name + n_tensors, n_tensors, m->tensors, 1);
+    const tt_tensor *a = NULL; /* the previous non-empty tensor in address order */
+    for (uint32_t i = 0; i < n_tensors; i++) {
+        const tt_tensor *b = &m->tensors[m->by_name[i]];
+        if (!b->nbytes) continue;
+        if (!a || (const uint8_t *)a->data + a->nbytes <= (const uint8_t *)b->data) {
+            a = b;
+        } else {
+            tt_seterr(err, err_len, "tensor '%s': expected its data not to overlap tensor '%s', found payload bytes "
+                      "%zu..%zu inside %zu..%zu", b->name, a->name, (size_t)((const uint8_t *)b->data - payload),
+                      (size_t)((const uint8_t *)b->data - payload) + b->nbytes, (size_t)((const uint8_t *)a->data - payload),
+                      (size_t)((const uint8_t *)a->data - payload) + a->nbytes);
+            goto fail;
+        }
+    }
+    for (uint32_t i = 0; i < n_tensors; i++) m->by_name[i] = i;
+    sort_tensors(m->by_name, m->by_name + n_tensors, n_tensors, m->tensors, 0);
     for (uint32_t i = 1; i < n_tensors; i++)
         if (strcmp(m->tensors[m->by_name[i - 1]].name, m->tensors[m->by_name[i]].name) == 0) {
             tt_seterr(err, err_len, "tensor '%s': expected unique names, found it twice in the table",
