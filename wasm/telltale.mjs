@@ -319,14 +319,14 @@ export async function createDetector(options = {}) {
   let metadata;
   try {
     modelPtr = copyIn(modelBytes, 'model');
-    if (ex.ttw_open_model(w, modelPtr, modelBytes.length) !== 0) throw new Error(cstr(ex.ttw_error(w)));
+    if (ex.ttw_open_model(w, modelPtr, modelBytes.length) !== 0) throw modelFileError(cstr(ex.ttw_error(w)));
     try {
       metadata = JSON.parse(cstr(ex.ttw_metadata(w)));
     } catch (e) {
       throw new Error(`model file: metadata JSON: ${e.message}`);
     }
     if (metadata.detector !== undefined) {
-      if (ex.ttw_open_detector(w, modelPtr, modelBytes.length) !== 0) throw new Error(cstr(ex.ttw_error(w)));
+      if (ex.ttw_open_detector(w, modelPtr, modelBytes.length) !== 0) throw modelFileError(cstr(ex.ttw_error(w)));
     }
   } catch (e) {
     cleanup();
@@ -456,6 +456,11 @@ export async function createDetector(options = {}) {
   }
 
   return { info, detect, tokenize, forward, close };
+}
+
+// The C loader's message, said to be about the model file (once) — the caller passed bytes or a URL.
+function modelFileError(message) {
+  return new Error(/^model file\b/.test(message) ? message : `model file: ${message}`);
 }
 
 function abortError(message) {

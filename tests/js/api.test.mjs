@@ -39,7 +39,7 @@ test('argument errors are clear', async () => {
 
 test('a model that is not a model file gives the loader\'s message', async () => {
   await assert.rejects(createDetector({ model: new TextEncoder().encode('definitely not a model file, just some text that is longer than the header') }),
-    (e) => e instanceof Error && /TTM1/.test(e.message) && !/RuntimeError|unreachable/.test(e.message));
+    (e) => e instanceof Error && /^model file: .*TTM1/.test(e.message) && !/RuntimeError|unreachable/.test(e.message));
 });
 
 test('without WebAssembly (node --jitless) createDetector says so', () => {

@@ -114,18 +114,20 @@ async function sequences(det) {
   };
 }
 
+// Compares a wasm forward() result with the native one (floats as bit patterns). Ranks must be equal;
+// returns how many floats differ and by how much.
 function compareForward(w, n, label) {
-  // Returns { identical, maxAbs, maxRel, maxUlp } over hidden states and stats.
-  let identical = true, maxAbs = 0, maxUlp = 0;
+  let differ = 0, total = 0, maxAbs = 0, maxRel = 0, maxUlp = 0;
   const cmp = (a, bitsB, what) => {
+    total++;
     const ba = f32bits(a);
     if (ba === bitsB) return;
-    identical = false;
+    differ++;
     const b = new Float32Array(new Uint32Array([bitsB]).buffer)[0];
     assert.ok(Number.isFinite(a) && Number.isFinite(b), `${label} ${what}: non-finite ${a} vs ${b}`);
     maxAbs = Math.max(maxAbs, Math.abs(a - b));
-    if ((ba >>> 31) === (bitsB >>> 31)) maxUlp = Math.max(maxUlp, Math.abs(ba - bitsB));
-    else maxUlp = Infinity;
+    maxRel = Math.max(maxRel, Math.abs(a - b) / Math.max(1, Math.abs(b)));
+    maxUlp = (ba >>> 31) === (bitsB >>> 31) ? Math.max(maxUlp, Math.abs(ba - bitsB)) : Infinity;
   };
   assert.equal(w.hidden.length, n.hidden.length, `${label}: hidden size`);
   for (let i = 0; i < w.hidden.length; i++) cmp(w.hidden[i], n.hidden[i], `hidden[${i}]`);
@@ -136,8 +138,22 @@ function compareForward(w, n, label) {
     cmp(w.stats.entropy[i], n.stats[i][2], `entropy[${i}]`);
     cmp(w.stats.var[i], n.stats[i][3], `var[${i}]`);
   }
-  return { identical, maxAbs, maxUlp };
+  return { differ, total, maxAbs, maxRel, maxUlp };
 }
+const describe = (c) => (c.differ === 0 ? `bit-identical (${c.total} floats)`
+  : `${c.differ}/${c.total} floats differ, max |Δ| ${c.maxAbs.toExponential(2)}, max ${c.maxUlp} ulp`);
+
+// Native vs wasm: the int8 matmuls accumulate exactly in int32 and every kernel shares one float
+// epilogue, so the SIMD and scalar wasm builds must agree bit for bit. Against native they cannot
+// always: the float ops around the matmuls call the C library, and glibc (native) and musl
+// (Emscripten) round tanhf (GELU) and double exp/log (LM statistics) differently in the last bit
+// (measured: tanhf, exp and log differ on a sweep of 2M inputs in [-12, 12]; expf and sqrtf agree).
+// Those 1-ulp differences move hidden states by ~1e-7, but where one lands on a rounding boundary
+// of the per-token int8 activation quantization the next layer sees a whole quantization step
+// (seen: 4.2e-5 on the tiny model's random-ids sequence). The tolerance below is 1e-3 relative to
+// max(1, |x|): above that, far below anything a real bug (a wrong kernel, a wrong window, a wrong
+// head split) produces; ranks must be identical.
+const NATIVE_TOL = 1e-3;
 
 test('forward: hidden states and LM statistics, wasm scalar and SIMD vs native', { skip: skipTiny }, async (t) => {
   const scalar = await createDetector({ model: TINY, wasm: 'scalar' });
@@ -150,12 +166,14 @@ test('forward: hidden states and LM statistics, wasm scalar and SIMD vs native',
       const wv = simd.forward(ids);
       const a = compareForward(ws, n, `${name} scalar-vs-native`);
       const b = compareForward(wv, n, `${name} simd-vs-native`);
-      t.diagnostic(`${name} (n=${ids.length}, native kernel ${n.kernel}): scalar ${a.identical ? 'bit-identical' : `max |Δ| ${a.maxAbs}, ${a.maxUlp} ulp`}; `
-        + `simd ${b.identical ? 'bit-identical' : `max |Δ| ${b.maxAbs}, ${b.maxUlp} ulp`}`);
-      // The int8 matmuls accumulate exactly in int32 and share one float epilogue, and every other op
-      // is the same C code: every build must agree bit for bit.
-      assert.ok(a.identical, `${name}: scalar wasm differs from native (max |Δ| ${a.maxAbs}, ${a.maxUlp} ulp)`);
-      assert.ok(b.identical, `${name}: SIMD wasm differs from native (max |Δ| ${b.maxAbs}, ${b.maxUlp} ulp)`);
+      const nv = { hidden: Array.from(ws.hidden, f32bits), stats: Array.from(ws.stats.logprob, (_, i) => [
+        f32bits(ws.stats.logprob[i]), ws.stats.rank[i], f32bits(ws.stats.entropy[i]), f32bits(ws.stats.var[i])]) };
+      const c = compareForward(wv, nv, `${name} simd-vs-scalar`);
+      t.diagnostic(`${name} (n=${ids.length}; native kernel ${n.kernel}): wasm scalar vs native: ${describe(a)}; `
+        + `wasm SIMD vs native: ${describe(b)}; wasm SIMD vs wasm scalar: ${describe(c)}`);
+      assert.equal(c.differ, 0, `${name}: the SIMD and scalar wasm builds differ (${describe(c)})`);
+      assert.ok(a.maxRel <= NATIVE_TOL, `${name}: scalar wasm vs native beyond tolerance (${describe(a)})`);
+      assert.ok(b.maxRel <= NATIVE_TOL, `${name}: SIMD wasm vs native beyond tolerance (${describe(b)})`);
     }
   } finally {
     scalar.close();
@@ -207,7 +225,8 @@ test('corrupted models: the loader\'s message, the same as native, and no crash'
     for (const kind of ['scalar', 'simd']) {
       await assert.rejects(createDetector({ model: bytes, wasm: kind }), (e) => {
         assert.ok(e instanceof Error);
-        assert.equal(e.message, n.error, `${name} (${kind})`);
+        // the C message, said (once) to be about the model file
+        assert.equal(e.message, /^model file\b/.test(n.error) ? n.error : `model file: ${n.error}`, `${name} (${kind})`);
         return true;
       });
     }
@@ -218,6 +237,26 @@ test('corrupted models: the loader\'s message, the same as native, and no crash'
   assert.ok(det.tokenize('ok').ids.length > 0);
   det.close();
 });
+
+// Compares two detection results: same keys, strings, booleans, nulls and integers (offsets,
+// counts) exactly; other numbers within NATIVE_TOL (see above for why native and wasm floats may
+// differ in the last bits), p-values within two permutation steps.
+function assertSameResult(a, b, path, permutations) {
+  if (typeof b === 'number' && typeof a === 'number') {
+    const key = path.slice(path.lastIndexOf('.') + 1);
+    if (/^(start|end|start16|end16|n_sentences)$/.test(key)) assert.equal(a, b, path);
+    else if (key === 'p_value') assert.ok(Math.abs(a - b) <= 2 / (permutations + 1) + 1e-12, `${path}: ${a} vs ${b}`);
+    else assert.ok(Math.abs(a - b) <= NATIVE_TOL * Math.max(1, Math.abs(b)), `${path}: ${a} vs ${b}`);
+    return;
+  }
+  if (a === null || b === null || typeof b !== 'object') {
+    assert.equal(a, b, path);
+    return;
+  }
+  assert.equal(Array.isArray(a), Array.isArray(b), path);
+  assert.deepEqual(Object.keys(a), Object.keys(b), `${path}: keys`);
+  for (const k of Object.keys(b)) assertSameResult(a[k], b[k], `${path}.${k}`, permutations);
+}
 
 // Detection: the wasm JSON equals the native CLI's, timings aside.
 const haveDet = existsSync(TINY_DET);
@@ -246,7 +285,7 @@ test('detect: wasm JSON equals `telltale detect --json` (timings excluded)',
             const w = det.detect(text, opts);
             delete nat.timings_ms;
             delete w.timings_ms;
-            assert.deepEqual(w, nat, `${name} ${JSON.stringify(opts)} (${kind})`);
+            assertSameResult(w, nat, `${name} ${JSON.stringify(opts)} (${kind})`, opts.permutations || 200);
           }
         }
       } finally {
