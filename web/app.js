@@ -119,6 +119,9 @@ async function start() {
       },
     });
     const r = await client.ready;
+    if (r.info && r.info.detector === false) {
+      throw new Error(`the model file ${model} has no detector section (it can only run the language model), so it cannot check texts`);
+    }
     info = r.info;
     els.progress.hidden = true;
     els.status.textContent = `Ready. Model loaded ${r.fromCache ? 'from this browser\u2019s storage' : 'from the site'} in ${formatMs(r.ms)}.`;

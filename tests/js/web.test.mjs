@@ -1,0 +1,394 @@
+// web.test.mjs — the page (web/) in headless Chromium, served by scripts/serve.mjs.
+//
+// Checks: the server's headers, MIME types and path handling; that the page's rendered verdicts,
+// scores, p-values, labels and sentence highlights equal `build/telltale detect --json` on the same
+// model for a human and a machine-like text; that every request is a same-origin static file; that
+// the page works again with the network cut after one visit (service worker + Cache Storage); that a
+// missing model and a browser without WebAssembly give clear messages; keyboard use; screenshots
+// (desktop and phone) in test-artifacts/.
+//
+// Model: TELLTALE_WEB_MODEL if set, else tests/fixtures/tiny-detector.ttm, else models/telltale-small.ttm.
+// Browser: /usr/bin/chromium (CHROMIUM env overrides) through playwright-core.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatScore, formatP } from '../../web/render.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const CLI = join(root, 'build/telltale');
+const ARTIFACTS = join(root, 'test-artifacts');
+const MODEL = [process.env.TELLTALE_WEB_MODEL, 'tests/fixtures/tiny-detector.ttm', 'models/telltale-small.ttm']
+  .filter(Boolean).map((p) => join(root, p)).find((p) => existsSync(p));
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+let playwright = null;
+try { playwright = await import('playwright-core'); } catch { /* reported as a skip reason */ }
+
+function whyNoBrowser() {
+  if (!playwright) return 'playwright-core is not installed (npm ci)';
+  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is missing (apt-get install chromium)`;
+  return null;
+}
+function whyNoDetect() {
+  const b = whyNoBrowser();
+  if (b) return b;
+  if (!existsSync(join(root, 'wasm/dist/telltale.wasm')) || !existsSync(join(root, 'wasm/dist/telltale-nosimd.wasm'))) {
+    return 'wasm/dist/*.wasm are not built (node scripts/build.mjs)';
+  }
+  if (!MODEL) return 'no detector model yet (tests/fixtures/tiny-detector.ttm or models/telltale-small.ttm)';
+  if (!existsSync(CLI)) return 'build/telltale (the native CLI) is not built';
+  return null;
+}
+
+// A URL path for MODEL as the server maps it (see scripts/serve.mjs).
+function modelUrlPath(model) {
+  const rel = relative(root, model).split('\\').join('/');
+  if (rel.startsWith('tests/fixtures/')) return `fixtures/${rel.slice('tests/fixtures/'.length)}`;
+  if (rel.startsWith('models/')) return rel;
+  throw new Error(`the web test model must be in tests/fixtures/ or models/, got ${rel}`);
+}
+
+export const HUMAN = `My grandmother kept bees behind the garage for almost thirty years, and I was terrified of them until I was about nine. She never wore the full suit, just a hat with a net she'd sewn herself, and gloves that were more holes than leather by the end.
+
+The summer I turned ten she made me hold the smoker while she lifted the frames out. I remember the noise more than anything - a sort of low, annoyed hum that went right through your ribs. I got stung twice on the wrist and cried, and she said that was the bees' way of saying hello, which I didn't buy for a second.
+
+We sold the honey at the church fair in jam jars with hand-written labels. Most years it was gone before lunch. When she died my uncle sold the hives to a man from Leek, and I still feel a bit guilty that none of us kept them going.`;
+
+export const MACHINE = `Artificial intelligence has become an integral part of modern society, transforming the way individuals and organizations approach a wide range of tasks. From healthcare to education, its applications continue to expand at a remarkable pace. As a result, it is essential to understand both the opportunities and the challenges that this technology presents.
+
+One of the most significant benefits of artificial intelligence is its ability to improve efficiency. By automating repetitive processes, organizations can allocate resources more effectively and focus on strategic initiatives. Furthermore, data-driven insights enable more informed decision-making across various sectors.
+
+However, it is important to consider the ethical implications of its widespread adoption. Issues such as privacy, bias and accountability must be addressed to ensure that these systems are used responsibly. In conclusion, while artificial intelligence offers numerous advantages, a balanced approach is crucial to maximizing its positive impact on society.`;
+
+function cliDetect(text) {
+  const r = spawnSync(CLI, ['detect', '--json', '--model', MODEL], { input: text, maxBuffer: 1 << 26 });
+  assert.equal(r.status, 0, `CLI failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.toString());
+}
+
+/** Start scripts/serve.mjs on a free port; resolves {url, proc, log}. */
+function startServer() {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [join(root, 'scripts/serve.mjs'), '--fixtures', '--verbose'],
+      { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const log = [];
+    let url = null;
+    let buf = '';
+    proc.stdout.on('data', (d) => {
+      buf += d;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        const m = /serving (http:\/\/127\.0\.0\.1:\d+\/)/.exec(line);
+        if (m && !url) { url = m[1]; resolve({ url, proc, log }); } else log.push(line);
+      }
+    });
+    proc.on('exit', (code) => { if (!url) reject(new Error(`serve.mjs exited with ${code}`)); });
+    setTimeout(() => { if (!url) reject(new Error('serve.mjs did not print its address')); }, 10000);
+  });
+}
+
+let server = null;
+let browser = null;
+
+before(async () => {
+  server = await startServer();
+  mkdirSync(ARTIFACTS, { recursive: true });
+  if (!whyNoBrowser()) {
+    browser = await playwright.chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  }
+});
+after(async () => {
+  await browser?.close();
+  server?.proc.kill();
+});
+
+async function get(path, opts = {}) {
+  return fetch(new URL(path, server.url), { redirect: 'manual', ...opts });
+}
+
+test('serve.mjs: headers, MIME types, 404 for paths outside the mounts', async () => {
+  const home = await get('/');
+  assert.equal(home.status, 200);
+  assert.match(home.headers.get('content-type'), /^text\/html/);
+  assert.equal(home.headers.get('cross-origin-opener-policy'), 'same-origin');
+  assert.equal(home.headers.get('cross-origin-embedder-policy'), 'require-corp');
+  const csp = home.headers.get('content-security-policy');
+  assert.match(csp, /default-src 'self'/);
+  assert.match(csp, /script-src 'self' 'wasm-unsafe-eval'(;|$)/);
+  assert.match(csp, /connect-src 'self'/);
+  assert.doesNotMatch(csp, /https?:|\*|unsafe-inline|'unsafe-eval'/, 'no outside origins, no inline/eval');
+  assert.match(await home.text(), /<textarea id="text"/);
+  for (const [p, type] of [['/app.js', /^text\/javascript/], ['/worker.js', /^text\/javascript/],
+    ['/sw.js', /^text\/javascript/], ['/wasm/telltale.mjs', /^text\/javascript/], ['/style.css', /^text\/css/],
+    ['/manifest.webmanifest', /^application\/manifest\+json/], ['/icons/icon.svg', /^image\/svg\+xml/]]) {
+    const r = await get(p);
+    assert.equal(r.status, 200, p);
+    assert.match(r.headers.get('content-type'), type, p);
+    assert.ok(r.headers.get('content-security-policy'), `${p} has a CSP`);
+  }
+  if (existsSync(join(root, 'wasm/dist/telltale.wasm'))) {
+    const r = await get('/wasm/dist/telltale.wasm');
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('content-type'), 'application/wasm');
+  }
+  const manifest = await (await get('/manifest.webmanifest')).json();
+  assert.equal(manifest.start_url, './');
+  assert.ok(manifest.icons.some((i) => i.sizes === '512x512'));
+  // Nothing outside the mounts, however the path is spelled.
+  for (const p of ['/../package.json', '/%2e%2e/package.json', '/wasm/%2e%2e/package.json', '/wasm/..%2fpackage.json',
+    '/models/..%2f..%2fpackage.json', '/.git/config', '/extension/manifest.json', '/wasm/exports.c',
+    '/%2fetc%2fpasswd', '/..%5c..%5cpackage.json', '/fixtures%00.ttm', '/wasm/dist/', '/nope.html']) {
+    const r = await get(p);
+    assert.equal(r.status, 404, `${p} → ${r.status}`);
+  }
+  const post = await get('/', { method: 'POST', body: 'x' });
+  assert.equal(post.status, 405);
+  // A raw request line with dot-segments (fetch() would normalise them away).
+  const raw = await new Promise((resolve, reject) => {
+    import('node:net').then(({ connect }) => {
+      const u = new URL(server.url);
+      const s = connect(Number(u.port), u.hostname, () => s.write('GET /../../package.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+      let data = '';
+      s.on('data', (d) => { data += d; });
+      s.on('end', () => resolve(data));
+      s.on('error', reject);
+    });
+  });
+  assert.match(raw, /^HTTP\/1\.1 404/);
+});
+
+/** The page's rendered result, read from the DOM. */
+function readRendered(page) {
+  return page.evaluate(() => {
+    const num = (s) => (s === '' || s == null ? null : Number(s));
+    const v = document.querySelector('#results .verdict');
+    return {
+      doc: { label: v.dataset.label, score: num(v.dataset.score), p: num(v.dataset.p) },
+      scoreText: v.querySelector('[data-field=score] strong').textContent,
+      pText: v.querySelector('[data-field=p] strong').textContent,
+      title: v.querySelector('h2').textContent,
+      paras: [...document.querySelectorAll('#results section.para')].map((p) => ({
+        start16: num(p.dataset.start16), end16: num(p.dataset.end16), label: p.dataset.label,
+        score: num(p.dataset.score), p: num(p.dataset.p), tested: p.dataset.tested === 'true',
+        head: p.querySelector('.para-nums').textContent,
+      })),
+      sents: [...document.querySelectorAll('#results mark.sent')].map((m) => ({
+        start16: num(m.dataset.start16), end16: num(m.dataset.end16), score: num(m.dataset.score),
+        label: m.dataset.label, text: m.textContent, aria: m.getAttribute('aria-label'), title: m.title,
+        tabindex: m.tabIndex, cls: m.className, bg: getComputedStyle(m).backgroundColor,
+      })),
+      warnings: [...document.querySelectorAll('#results .warnings li')].map((li) => ({ code: li.dataset.code, text: li.textContent })),
+      timings: document.querySelector('#results .timings')?.textContent || '',
+    };
+  });
+}
+
+/** Assert the rendered result equals the CLI's JSON for text. */
+function assertMatchesCli(r, cli, text, name) {
+  const d = cli.document;
+  assert.equal(r.doc.label, d.label, `${name}: document label`);
+  assert.equal(r.doc.score, d.score, `${name}: document score`);
+  assert.equal(r.doc.p, d.p_value, `${name}: document p-value`);
+  assert.equal(r.scoreText, formatScore(d.score), `${name}: shown score`);
+  assert.equal(r.pText, formatP(d.p_value), `${name}: shown p-value`);
+  if (d.label === 'uncertain') assert.match(r.title, /Uncertain/);
+  assert.equal(r.paras.length, cli.paragraphs.length, `${name}: paragraph count`);
+  cli.paragraphs.forEach((p, i) => {
+    const q = r.paras[i];
+    assert.deepEqual([q.start16, q.end16, q.label, q.score, q.p, q.tested],
+      [p.start16, p.end16, p.label, p.score, p.p_value, p.tested], `${name}: paragraph ${i + 1}`);
+    assert.ok(q.head.includes(`score ${formatScore(p.score)}`) && q.head.includes(p.tested ? formatP(p.p_value) : 'not tested'),
+      `${name}: paragraph ${i + 1} header "${q.head}"`);
+  });
+  const sents = cli.paragraphs.flatMap((p) => p.sentences);
+  assert.equal(r.sents.length, sents.length, `${name}: sentence count`);
+  sents.forEach((s, i) => {
+    const m = r.sents[i];
+    assert.deepEqual([m.start16, m.end16, m.score, m.label], [s.start16, s.end16, s.score, s.label], `${name}: sentence ${i + 1}`);
+    assert.equal(m.text, text.slice(s.start16, s.end16), `${name}: sentence ${i + 1} highlights exactly its text`);
+    assert.equal(m.tabindex, 0, 'sentences are keyboard-focusable');
+    assert.ok(m.aria.includes(s.score == null ? 'not scored' : `score ${formatScore(s.score)}`), `${name}: aria-label "${m.aria}"`);
+    assert.equal(m.title, m.aria);
+    if (s.score == null) assert.match(m.cls, /unscored/);
+    else {
+      const band = ['b0', 'b1', 'b2', 'b3', 'b4'][Math.min(4, Math.floor(s.score * 5))];
+      assert.ok(m.cls.split(' ').includes(band), `${name}: sentence ${i + 1} colour band ${band} (${m.cls})`);
+      assert.notEqual(m.bg, 'rgba(0, 0, 0, 0)', 'scored sentences are coloured');
+      assert.ok(m.cls.split(' ').includes(`l-${s.label}`), 'label class (line style)');
+    }
+  });
+  assert.deepEqual(r.warnings.map((w) => w.code), cli.warnings.map((w) => w.code), `${name}: warnings`);
+  cli.warnings.forEach((w, i) => assert.ok(r.warnings[i].text.includes(w.message)));
+  assert.match(r.timings, /engine total/);
+}
+
+async function openPage(context, query = '') {
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${server.url}?model=${modelUrlPath(MODEL)}${query}`);
+  await page.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: 60000 });
+  const state = await page.evaluate(() => [document.body.dataset.state, document.getElementById('error').textContent]);
+  assert.equal(state[0], 'ready', `page did not become ready: ${state[1]}`);
+  return { page, errors };
+}
+
+async function checkText(page, text, { keyboard = false } = {}) {
+  await page.fill('#text', text);
+  if (keyboard) {
+    await page.focus('#text');
+    await page.keyboard.press('Control+Enter');
+  } else await page.click('#check');
+  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state) && document.querySelector('#check:not([disabled])'), null, { timeout: 120000 });
+  const err = await page.evaluate(() => (document.getElementById('error').hidden ? null : document.getElementById('error').textContent));
+  assert.equal(err, null, `the check failed: ${err}`);
+}
+
+test('page: human and machine-like texts render exactly what the CLI reports; all requests same-origin',
+  { skip: whyNoDetect() || false, timeout: 300000 }, async (t) => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const requests = [];
+    context.on('request', (r) => requests.push(r.url()));
+    try {
+      const { page, errors } = await openPage(context, '&sw=0');
+      const origin = new URL(server.url).origin;
+      const loadRequests = requests.splice(0);
+      for (const [name, text, keyboard] of [['human', HUMAN, false], ['machine', MACHINE, true]]) {
+        await checkText(page, text, { keyboard });
+        const detectRequests = requests.splice(0);
+        assert.deepEqual(detectRequests, [], `${name}: detection made no requests at all`);
+        const cli = cliDetect(text);
+        const r = await readRendered(page);
+        assertMatchesCli(r, cli, text, name);
+        t.diagnostic(`${name}: document ${cli.document.label} score ${formatScore(cli.document.score)} ${formatP(cli.document.p_value)}; ` +
+          `${r.sents.length} sentences, ${r.paras.length} paragraphs — rendered = CLI`);
+        await page.screenshot({ path: join(ARTIFACTS, `web-desktop-${name}.png`), fullPage: true });
+      }
+      // Keyboard: Tab from the textarea reaches the sentences; focus shows the score.
+      await page.focus('#results mark.sent');
+      const info = await page.evaluate(() => [document.activeElement.getAttribute('aria-label'), document.querySelector('.sentence-info').textContent]);
+      assert.ok(info[1].startsWith(info[0]), `focused sentence info "${info[1]}"`);
+      for (const u of loadRequests) {
+        assert.equal(new URL(u).origin, origin, `request to another origin: ${u}`);
+        assert.match(new URL(u).pathname, /^\/((index\.html)?|[\w-]+\.(js|css|webmanifest)|icons\/[\w-]+\.(svg|png)|wasm\/telltale\.mjs|wasm\/dist\/telltale(-nosimd)?\.wasm|models\/[\w-]+\.ttm|fixtures\/[\w-]+\.ttm)$/, `not a static file: ${u}`);
+      }
+      assert.ok(loadRequests.some((u) => u.includes('/wasm/dist/telltale')), 'the wasm came from this server');
+      assert.ok(loadRequests.some((u) => u.endsWith('.ttm')), 'the model came from this server');
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+test('page: phone width, long text progress, result readable', { skip: whyNoDetect() || false, timeout: 300000 }, async (t) => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+  try {
+    const { page } = await openPage(context, '&sw=0');
+    // A long text: the progress bar must show up while the worker keeps the page responsive.
+    const long = Array.from({ length: 12 }, (_, i) => (i % 2 ? MACHINE : HUMAN)).join('\n\n');
+    await page.fill('#text', long);
+    await page.click('#check');
+    const sawProgress = await page.waitForFunction(() => !document.getElementById('progress').hidden, null, { timeout: 30000 }).then(() => true, () => false);
+    // The page answers while detection runs in the worker.
+    const ping = await page.evaluate(() => new Promise((r) => { const t0 = performance.now(); requestAnimationFrame(() => r(performance.now() - t0)); }));
+    await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 240000 });
+    assert.ok(sawProgress, 'the progress bar was shown');
+    assert.ok(ping < 1000, `a frame took ${ping} ms during detection`);
+    const width = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    assert.ok(width[0] <= width[1], `no horizontal scrolling at phone width (${width})`);
+    t.diagnostic(`long text (${long.length} chars): ${await page.evaluate(() => document.querySelector('#results .timings').textContent)}`);
+    await page.fill('#text', HUMAN);
+    await page.click('#check');
+    await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 120000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'web-phone-human.png'), fullPage: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'web-phone-top.png') });
+  } finally {
+    await context.close();
+  }
+});
+
+test('page: works offline after one visit (service worker + Cache Storage)', { skip: whyNoDetect() || false, timeout: 300000 }, async (t) => {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 800 } });
+  try {
+    const { page } = await openPage(context);
+    await page.waitForFunction(() => document.body.dataset.offlineReady === 'yes', null, { timeout: 60000 });
+    const cached = await page.evaluate(async () => {
+      const names = await caches.keys();
+      const c = await caches.open(names[0]);
+      return { names, keys: (await c.keys()).map((r) => new URL(r.url).pathname) };
+    });
+    assert.equal(cached.names.length, 1, `one versioned cache: ${cached.names}`);
+    for (const p of ['/', '/app.js', '/worker.js', '/render.js', '/sw.js', '/wasm/telltale.mjs', '/wasm/dist/telltale.wasm', '/wasm/dist/telltale-nosimd.wasm', `/${modelUrlPath(MODEL)}`]) {
+      if (p === '/sw.js') continue; // the browser keeps the service worker script itself
+      assert.ok(cached.keys.includes(p), `${p} is cached (${cached.keys.join(' ')})`);
+    }
+    await context.setOffline(true);
+    const seen = server.log.length;
+    await page.reload();
+    await page.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: 60000 });
+    assert.equal(await page.evaluate(() => document.body.dataset.state), 'ready',
+      await page.evaluate(() => document.getElementById('error').textContent));
+    await checkText(page, MACHINE);
+    assertMatchesCli(await readRendered(page), cliDetect(MACHINE), MACHINE, 'offline machine');
+    assert.deepEqual(server.log.slice(seen), [], 'no request reached the server while offline');
+    assert.match(await page.evaluate(() => document.getElementById('status').textContent + document.getElementById('offline-info').textContent), /offline/i);
+    t.diagnostic(`offline reload + detect OK; cache ${cached.names[0]} holds ${cached.keys.length} files`);
+    await page.screenshot({ path: join(ARTIFACTS, 'web-offline.png') });
+  } finally {
+    await context.close();
+  }
+});
+
+test('page: a missing model shows the loader\u2019s message', { skip: whyNoBrowser() || false, timeout: 120000 }, async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${server.url}?sw=0&model=fixtures/no-such-model.ttm`);
+    await page.waitForFunction(() => document.body.dataset.state === 'error', null, { timeout: 60000 });
+    const msg = await page.evaluate(() => document.getElementById('error').textContent);
+    assert.match(msg, /could not be loaded/);
+    assert.match(msg, /no-such-model\.ttm/);
+    assert.match(msg, /404/);
+    assert.equal(await page.evaluate(() => document.getElementById('check').disabled), true);
+    await page.screenshot({ path: join(ARTIFACTS, 'web-error-model.png') });
+  } finally {
+    await context.close();
+  }
+});
+
+test('page: a browser without WebAssembly gets a plain message', { skip: whyNoBrowser() || false, timeout: 120000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'telltale-nowasm-'));
+  const b = await playwright.chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, args: [...ARGS, '--js-flags=--jitless'] });
+  try {
+    const page = b.pages()[0] || await b.newPage();
+    await page.goto(`${server.url}?sw=0`);
+    await page.waitForFunction(() => document.body.dataset.state === 'error', null, { timeout: 60000 });
+    assert.equal(await page.evaluate(() => typeof WebAssembly), 'undefined', 'jitless Chromium has no WebAssembly');
+    assert.match(await page.evaluate(() => document.getElementById('error').textContent), /no WebAssembly/);
+    await page.screenshot({ path: join(ARTIFACTS, 'web-error-nowasm.png') });
+  } finally {
+    await b.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('page: the shipped files name no remote origin', () => {
+  for (const f of ['index.html', 'app.js', 'client.js', 'worker.js', 'render.js', 'sw.js', 'config.js', 'style.css', 'manifest.webmanifest']) {
+    const s = readFileSync(join(root, 'web', f), 'utf8');
+    const urls = (s.match(/\b(https?:)?\/\/[a-z0-9.-]+\.[a-z]{2,}[^\s'"<>)]*/gi) || []).filter((u) => !u.startsWith('//'));
+    assert.deepEqual(urls, [], `${f} names remote URLs`);
+    assert.doesNotMatch(s, /@import|url\(\s*['"]?https?:/i, `${f} pulls remote CSS`);
+  }
+  const html = readFileSync(join(root, 'web/index.html'), 'utf8');
+  assert.match(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'self'; script-src 'self' 'wasm-unsafe-eval';/);
+  assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, 'no inline scripts');
+  assert.doesNotMatch(html, /\sstyle="/, 'no inline styles (CSP style-src self)');
+});
