@@ -5,6 +5,7 @@
  *   tt_wasm_ref MODEL tokenize < text        {"ids":[..],"start":[..],"end":[..]}
  *   tt_wasm_ref MODEL forward < "id id .."   {"kernel":"..","d":D,"hidden":[bits..],"stats":[[lp,rank,ent,var]..]}
  *   tt_wasm_ref MODEL open                    {"ok":true,"detector":0|1} or {"error":"<loader message>"}
+ *   tt_wasm_ref MODEL detect [PERMUTATIONS SEED] < text   the result JSON of ttw_detect_json
  * MODEL "-" reads the model file from standard input (for `open` on corrupted bytes).
  * Exit status: 0 on success, 2 when the model or the call fails (the message is in "error").
  */
@@ -29,6 +30,8 @@ const int32_t *ttw_token_ids(const tt_wasm *w);
 const uint32_t *ttw_token_starts(const tt_wasm *w);
 const uint32_t *ttw_token_ends(const tt_wasm *w);
 int ttw_forward(tt_wasm *w, const int32_t *ids, size_t n, float *hidden, tt_tokstat *stats);
+char *ttw_detect_json(tt_wasm *w, const char *text, size_t len, int permutations, int seed_set,
+                      uint32_t seed_lo, uint32_t seed_hi, int with_progress);
 
 /* exports.c imports this from JavaScript in the wasm build; natively there is no progress to route. */
 int tt_js_progress(tt_wasm *w, uint32_t done, uint32_t total) {
@@ -78,8 +81,8 @@ static uint32_t bits(float f) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s MODEL tokenize|forward|open < input\n", argv[0]);
+    if (argc != 3 && !(argc == 5 && strcmp(argv[2], "detect") == 0)) {
+        fprintf(stderr, "usage: %s MODEL tokenize|forward|open|detect [PERMUTATIONS SEED] < input\n", argv[0]);
         return 64;
     }
     int from_stdin = strcmp(argv[1], "-") == 0;
@@ -136,6 +139,17 @@ int main(int argc, char **argv) {
             printf("]}\n");
         }
         free(ids); free(hidden); free(stats);
+    } else if (strcmp(mode, "detect") == 0) {
+        if (ttw_open_detector(w, model, mlen) != 0) { rc = fail(w); goto done; }
+        int perms = argc == 5 ? atoi(argv[3]) : 0;
+        unsigned long long seed = argc == 5 ? strtoull(argv[4], NULL, 10) : 0;
+        size_t len;
+        char *text = read_all(stdin, &len);
+        char *json = ttw_detect_json(w, text, len, perms, argc == 5, (uint32_t)seed, (uint32_t)(seed >> 32), 0);
+        free(text);
+        if (!json) { rc = fail(w); goto done; }
+        printf("%s\n", json);
+        tt_free(json);
     } else {
         fprintf(stderr, "unknown mode %s\n", mode);
         rc = 64;
