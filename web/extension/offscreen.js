@@ -22,6 +22,9 @@ chrome.runtime.onMessage.addListener((msg, _sender, sendResponse) => {
       try {
         const c = await getClient();
         const { info } = await c.ready;
+        if (info.detector === false) {
+          throw Object.assign(new Error('the bundled model has no detector section (it can only run the language model)'), { phase: 'load' });
+        }
         const t0 = performance.now();
         const { result } = await c.detect(msg.text, {
           onProgress: (done, total) => {

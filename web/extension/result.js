@@ -55,6 +55,7 @@ async function check() {
     const r = await sendToEngine({ target: 'offscreen', type: 'detect', requestId: current, text });
     if (!r) throw new Error('no answer from the engine page');
     if (!r.ok) {
+      els.status.textContent = '';
       showError(r.phase === 'load' ? 'The detector could not be loaded.' : 'The check failed.', r.message);
       document.body.dataset.state = 'error';
       return;
@@ -65,6 +66,7 @@ async function check() {
     els.status.textContent = `Done in ${formatMs(elapsed)}.`;
     document.body.dataset.state = 'done';
   } catch (e) {
+    els.status.textContent = '';
     showError('The check failed.', e.message);
     document.body.dataset.state = 'error';
   } finally {
