@@ -111,7 +111,16 @@ static int expect_str(const cJSON *obj, const char *where, const char *key, cons
 }
 
 static int parse_metadata(const char *json, size_t json_len, tt_config *c, char *err, size_t err_len) {
-    cJSON *root = cJSON_ParseWithLength(json, json_len);
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(json, json_len, &end, 0);
+    /* only whitespace may follow the object inside json_len */
+    while (root && end && end < json + json_len && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')) end++;
+    if (root && end != json + json_len) {
+        tt_seterr(err, err_len, "metadata: expected the JSON object to fill json_len = %zu bytes, found %ld bytes after it",
+                  json_len, end ? (long)(json + json_len - end) : -1L);
+        cJSON_Delete(root);
+        return 0;
+    }
     if (!root || !cJSON_IsObject(root)) {
         const char *at = cJSON_GetErrorPtr();
         long off = (at && at >= json && at <= json + json_len) ? (long)(at - json) : -1;
