@@ -10,7 +10,7 @@ import { renderResult, renderAbout, formatMs } from './render.js';
 const CFG = self.TELLTALE_CONFIG;
 const $ = (id) => document.getElementById(id);
 const els = {
-  text: $('text'), check: $('check'), clear: $('clear'), count: $('count'), progress: $('progress'),
+  text: $('text'), check: $('check'), stop: $('stop'), clear: $('clear'), count: $('count'), progress: $('progress'),
   status: $('status'), error: $('error'), results: $('results'), modelInfo: $('model-info'), offline: $('offline-info'),
 };
 let client = null;
@@ -92,6 +92,7 @@ async function start() {
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); check(); }
   });
   els.check.addEventListener('click', check);
+  els.stop.addEventListener('click', () => client?.cancel());
   els.clear.addEventListener('click', () => { els.text.value = ''; updateCount(); els.text.focus(); });
   updateCount();
 
@@ -146,6 +147,7 @@ async function check() {
   els.error.hidden = true;
   updateCount();
   els.status.textContent = 'Checking…';
+  els.stop.hidden = false;
   progress(0, 0);
   const t0 = performance.now();
   try {
@@ -163,10 +165,16 @@ async function check() {
     els.status.textContent = `Done in ${formatMs(elapsed)}.`;
     setState('done');
   } catch (e) {
-    els.status.textContent = '';
-    showError(e.phase === 'load' ? 'The detector could not be loaded.' : 'The check failed.', e.message);
-    setState(e.phase === 'load' ? 'error' : 'ready');
+    if (e.phase === 'cancelled') {
+      els.status.textContent = 'Stopped.';
+      try { await client.ready; setState('ready'); } catch (e2) { showError('The detector could not be loaded.', e2.message); setState('error'); }
+    } else {
+      els.status.textContent = '';
+      showError(e.phase === 'load' ? 'The detector could not be loaded.' : 'The check failed.', e.message);
+      setState(e.phase === 'load' ? 'error' : 'ready');
+    }
   } finally {
+    els.stop.hidden = true;
     busy = false;
     els.progress.hidden = true;
     updateCount();

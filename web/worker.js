@@ -3,6 +3,7 @@
 // Messages in:  {type:'init', model, wasm, wasmUrl}     model: URL of the .ttm file (same origin / extension)
 //               (wasmUrl: the folder holding telltale.wasm and telltale-nosimd.wasm; default wasm/dist/)
 //               {type:'detect', id, text, permutations, seed}
+//               init may carry cancel: an Int32Array on a SharedArrayBuffer; cancel[0] = 1 stops detect
 // Messages out: {type:'progress', phase:'model'|'detect', id?, done, total}
 //               {type:'ready', info, ms, fromCache, bytes}
 //               {type:'result', id, result, ms}
@@ -13,10 +14,12 @@ import './config.js';
 
 const CFG = self.TELLTALE_CONFIG;
 let ready = null; // Promise<detector>
+let cancel = null; // Int32Array(1) on a SharedArrayBuffer, when the page is cross-origin isolated
 
 function post(msg) { self.postMessage(msg); }
 
-/** A progress reporter that posts at most every 50 ms (and always the last step). */
+/** A progress reporter that posts at most every 50 ms (and always the last step); returns true
+ * (cancel) once the page has set the shared cancel flag. */
 function throttled(phase, id) {
   let last = 0;
   return (done, total) => {
@@ -25,6 +28,7 @@ function throttled(phase, id) {
       last = now;
       post({ type: 'progress', phase, id, done, total });
     }
+    return cancel ? Atomics.load(cancel, 0) === 1 : false;
   };
 }
 
@@ -99,6 +103,7 @@ self.onmessage = async (e) => {
   const msg = e.data || {};
   if (msg.type === 'init') {
     if (!ready) {
+      cancel = msg.cancel instanceof Int32Array ? msg.cancel : null;
       ready = init(msg);
       ready.catch((err) => post({ type: 'error', phase: 'load', message: String(err && err.message || err) }));
     }
@@ -122,7 +127,8 @@ self.onmessage = async (e) => {
       });
       post({ type: 'result', id: msg.id, result, ms: performance.now() - t0 });
     } catch (err) {
-      post({ type: 'error', phase: 'detect', id: msg.id, message: String(err && err.message || err) });
+      const phase = err && err.name === 'AbortError' ? 'cancelled' : 'detect';
+      post({ type: 'error', phase, id: msg.id, message: String(err && err.message || err) });
     }
   }
 };
