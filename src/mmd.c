@@ -48,6 +48,22 @@ double tt_rng_normal(tt_rng *r) {
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586476925 * u2);
 }
 
+/* ---- deterministic exp --------------------------------------------------------------------- */
+
+double tt_det_exp(double x) {
+    if (x != x) return x;
+    if (x > 709.0) return HUGE_VAL;
+    if (x < -745.0) return 0.0;
+    const double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
+    double k = floor(x * 1.44269504088896338700 + 0.5);
+    double r = (x - k * ln2_hi) - k * ln2_lo; /* |r| ≤ ln2/2 */
+    double p = 1.0 / 6227020800.0;            /* 1/13! */
+    static const double inv_fact[13] = {1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720,
+        1.0 / 5040, 1.0 / 40320, 1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600};
+    for (int i = 12; i >= 0; i--) p = p * r + inv_fact[i];
+    return ldexp(p, (int)k);
+}
+
 /* ---- kernel -------------------------------------------------------------------------------- */
 
 static double sqdist(const float *a, const float *b, int n) {
@@ -59,7 +75,7 @@ static double sqdist(const float *a, const float *b, int n) {
 double tt_kernel_eval(const tt_kernel *k, const float *xa, const float *pa, const float *xb, const float *pb) {
     double dphi = sqdist(pa, pb, k->p);   /* ‖φa − φb‖² */
     double draw = sqdist(xa, xb, k->d);   /* ‖xa − xb‖² */
-    return ((1.0 - k->eps) * exp(-dphi / k->sigma0) + k->eps) * exp(-draw / k->sigma);
+    return ((1.0 - k->eps) * tt_det_exp(-dphi / k->sigma0) + k->eps) * tt_det_exp(-draw / k->sigma);
 }
 
 void tt_kernel_matrix(const tt_kernel *k, const float *xa, const float *pa, size_t na,

@@ -39,6 +39,11 @@ uint64_t tt_rng_below(tt_rng *r, uint64_t n);         /* uniform in [0, n), n �
 double tt_rng_uniform(tt_rng *r);                     /* uniform in [0, 1), 53 bits */
 double tt_rng_normal(tt_rng *r);                      /* standard normal (Box–Muller) */
 
+/* exp(x) computed with IEEE double arithmetic only (Cody–Waite reduction, degree-13 Taylor, ldexp),
+ * so native and WebAssembly builds give bit-identical results (libm's exp may differ in the last
+ * bit between C libraries). Relative error below 1e-15. */
+double tt_det_exp(double x);
+
 /* ---- kernel -------------------------------------------------------------------------------- */
 
 typedef struct {

@@ -1,0 +1,335 @@
+/* cli.c — the `telltale` command line (build/telltale).
+ *
+ *   telltale detect [FILE|-] [--json] [--pretty] [--model FILE] [--permutations N] [--seed N] [--alpha X]
+ *   telltale score --jsonl [--model FILE] [--permutations N] [--seed N]
+ *   telltale --help | --version
+ *
+ * Exit codes: 0 ok, 1 runtime error (model, input, detection), 2 usage. Errors go to stderr.
+ * `score --jsonl` is a stable contract for outside evaluations: one output line per non-blank input
+ * line, in order, {"id", "score", "label", "p_value", "n_sentences"} or {"id", "error"}.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifdef TT_CJSON_LOCAL
+#include "cJSON.h"
+#else
+#include <cjson/cJSON.h>
+#endif
+
+#include "engine.h"
+#include "telltale.h"
+
+#define DEFAULT_MODEL "telltale-small.ttm"
+
+static const char USAGE[] =
+    "usage: telltale detect [FILE|-] [--json] [--pretty] [--model FILE] [--permutations N] [--seed N] [--alpha X]\n"
+    "       telltale score --jsonl [--model FILE] [--permutations N] [--seed N]\n"
+    "       telltale --help | --version\n";
+
+static const char HELP[] =
+    "telltale " TELLTALE_VERSION " — offline detector of machine-generated text\n"
+    "\n"
+    "Commands:\n"
+    "  detect [FILE|-]   analyse one text (a file, or stdin when FILE is '-' or absent) and print a\n"
+    "                    report: the verdict, then each paragraph with its sentences marked\n"
+    "                    [M] machine, [H] human, [?] uncertain, [ ] not scored (too short).\n"
+    "    --json          print the result as JSON (docs/result-schema.md) instead\n"
+    "    --pretty        indent the JSON\n"
+    "  score --jsonl     read JSON lines {\"id\": ..., \"text\": \"...\"} on stdin and write one line per input:\n"
+    "                    {\"id\": ..., \"score\": P(machine) in [0,1] or null, \"label\": ..., \"p_value\": ...,\n"
+    "                    \"n_sentences\": ...}; a bad line gets {\"id\": ..., \"error\": \"...\"} and the rest still run.\n"
+    "\n"
+    "Options:\n"
+    "  --model FILE        model file; default: $TELLTALE_MODEL, else ../models/" DEFAULT_MODEL " next to\n"
+    "                      this program, else models/" DEFAULT_MODEL "\n"
+    "  --permutations N    permutation-test rounds (default 200, at least 20)\n"
+    "  --seed N            permutation seed (default 1): same text and seed give the same answer\n"
+    "  --alpha X           test level for the verdict (default 0.05)\n"
+    "  --help, --version\n"
+    "\n"
+    "Exit codes: 0 ok, 1 runtime error, 2 usage error.\n";
+
+typedef struct {
+    const char *cmd;        /* "detect" or "score" */
+    const char *input;      /* file name, NULL or "-" for stdin */
+    const char *model;      /* --model */
+    int json, pretty, jsonl;
+    tt_params params;
+} options;
+
+static int usage_error(const char *fmt, const char *arg) {
+    fprintf(stderr, "telltale: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n%s", USAGE);
+    return 2;
+}
+
+static int parse_args(int argc, char **argv, options *o) {
+    memset(o, 0, sizeof *o);
+    o->params = tt_default_params();
+    if (argc < 2) return usage_error("%s", "missing command");
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) { fputs(HELP, stdout); return -1; }
+    if (!strcmp(argv[1], "--version")) { printf("telltale %s\n", TELLTALE_VERSION); return -1; }
+    o->cmd = argv[1];
+    if (strcmp(o->cmd, "detect") && strcmp(o->cmd, "score")) return usage_error("unknown command '%s'", o->cmd);
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(HELP, stdout); return -1; }
+        else if (!strcmp(a, "--json")) o->json = 1;
+        else if (!strcmp(a, "--pretty")) o->pretty = o->json = 1;
+        else if (!strcmp(a, "--jsonl")) o->jsonl = 1;
+        else if (!strcmp(a, "--model")) { if (!val) return usage_error("%s needs a file name", a); o->model = val; i++; }
+        else if (!strcmp(a, "--permutations")) {
+            char *end; errno = 0;
+            long v = val ? strtol(val, &end, 10) : 0;
+            if (!val || *end || errno || v < 20 || v > 100000) return usage_error("--permutations needs an integer 20..100000, got '%s'", val ? val : "");
+            o->params.permutations = (int)v; i++;
+        } else if (!strcmp(a, "--seed")) {
+            char *end; errno = 0;
+            unsigned long long v = val && val[0] != '-' ? strtoull(val, &end, 0) : 0;
+            if (!val || val[0] == '-' || *end || errno) return usage_error("--seed needs a non-negative integer, got '%s'", val ? val : "");
+            o->params.seed = (uint64_t)v; i++;
+        } else if (!strcmp(a, "--alpha")) {
+            char *end;
+            double v = val ? strtod(val, &end) : 0;
+            if (!val || *end || !(v > 0 && v < 1)) return usage_error("--alpha needs a number in (0, 1), got '%s'", val ? val : "");
+            o->params.alpha = v; i++;
+        } else if (a[0] == '-' && a[1]) return usage_error("unknown option '%s'", a);
+        else if (!o->input) o->input = a;
+        else return usage_error("unexpected argument '%s'", a);
+    }
+    if (!strcmp(o->cmd, "score")) {
+        if (!o->jsonl) return usage_error("%s", "score needs --jsonl (JSON lines on stdin)");
+        if (o->input) return usage_error("score reads stdin only; unexpected '%s'", o->input);
+    } else if (o->jsonl) return usage_error("%s", "--jsonl belongs to the score command");
+    return 0;
+}
+
+static int file_exists(const char *p) { FILE *f = fopen(p, "rb"); if (f) fclose(f); return f != NULL; }
+
+/* --model, $TELLTALE_MODEL, <dir of the executable>/../models/..., models/... */
+static tt_detector *open_detector(const options *o) {
+    char err[512];
+    char tried[3][PATH_MAX + 64];
+    int nt = 0;
+    const char *path = o->model;
+    if (!path) {
+        const char *env = getenv("TELLTALE_MODEL");
+        if (env && *env) path = env;
+    }
+    if (!path) {
+        char exe[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (n > 0) {
+            exe[n] = 0;
+            char *slash = strrchr(exe, '/');
+            if (slash) {
+                *slash = 0;
+                snprintf(tried[nt], sizeof tried[nt], "%s/../models/%s", exe, DEFAULT_MODEL);
+                if (file_exists(tried[nt])) path = tried[nt];
+                nt++;
+            }
+        }
+    }
+    if (!path) {
+        snprintf(tried[nt], sizeof tried[nt], "models/%s", DEFAULT_MODEL);
+        if (file_exists(tried[nt])) path = tried[nt];
+        nt++;
+    }
+    if (!path) {
+        fprintf(stderr, "telltale: no model file found (tried %s%s%s); pass --model FILE or set TELLTALE_MODEL\n",
+                tried[0], nt > 1 ? " and " : "", nt > 1 ? tried[1] : "");
+        return NULL;
+    }
+    tt_detector *d = tt_detector_open_file(path, err, sizeof err);
+    if (!d) fprintf(stderr, "telltale: cannot open model %s: %s\n", path, err);
+    return d;
+}
+
+/* Whole input (file or stdin); refuses more than TT_MAX_TEXT_BYTES. */
+static char *read_all(const char *name, size_t *len) {
+    FILE *f = (!name || !strcmp(name, "-")) ? stdin : fopen(name, "rb");
+    if (!f) { fprintf(stderr, "telltale: cannot read %s: %s\n", name, strerror(errno)); return NULL; }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (n == cap) {
+            if (cap > TT_MAX_TEXT_BYTES) break;
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) { free(buf); buf = NULL; break; }
+            buf = nb; cap *= 2;
+        }
+        size_t k = fread(buf + n, 1, cap - n, f);
+        n += k;
+        if (k == 0) break;
+        if (n > TT_MAX_TEXT_BYTES) break;
+    }
+    int rerr = ferror(f);
+    if (f != stdin) fclose(f);
+    if (!buf) { fprintf(stderr, "telltale: out of memory reading the input\n"); return NULL; }
+    if (rerr) { fprintf(stderr, "telltale: error reading %s\n", name && strcmp(name, "-") ? name : "stdin"); free(buf); return NULL; }
+    if (n > TT_MAX_TEXT_BYTES) {
+        fprintf(stderr, "telltale: the input is larger than %u bytes (TT_MAX_TEXT_BYTES): split it into parts\n", (unsigned)TT_MAX_TEXT_BYTES);
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+static char mark(const tt_sentence *s) {
+    if (s->score < 0) return ' ';
+    return s->label == TT_LABEL_MACHINE ? 'M' : s->label == TT_LABEL_HUMAN ? 'H' : '?';
+}
+
+static void print_unit_summary(const tt_paragraph *p, size_t scored) {
+    if (p->score >= 0) printf("%s (score %.3f", tt_label_name(p->label), p->score);
+    else printf("%s (not scored", tt_label_name(p->label));
+    if (p->tested) printf(", MMD test p = %.3f", p->p_value);
+    else printf(", not tested");
+    printf(", %zu sentence%s scored)", scored, scored == 1 ? "" : "s");
+}
+
+static void print_report(const tt_result *r, const char *text) {
+    size_t scored = 0;
+    for (size_t i = 0; i < r->n_sentences; i++) scored += r->sentences[i].score >= 0;
+    printf("%s: ", r->model);
+    print_unit_summary(&r->document, scored);
+    printf("\n");
+    for (size_t i = 0; i < r->n_warnings; i++) printf("warning %s\n", r->warnings[i]);
+    for (size_t pi = 0; pi < r->n_paragraphs; pi++) {
+        const tt_paragraph *p = &r->paragraphs[pi];
+        size_t ps = 0;
+        for (size_t k = p->first_sentence; k < p->first_sentence + p->n_sentences; k++) ps += r->sentences[k].score >= 0;
+        printf("\nParagraph %zu: ", pi + 1);
+        print_unit_summary(p, ps);
+        printf("\n");
+        for (size_t k = p->first_sentence; k < p->first_sentence + p->n_sentences; k++) {
+            const tt_sentence *s = &r->sentences[k];
+            if (s->score >= 0) printf("  [%c %.2f] ", mark(s), s->score);
+            else printf("  [%c  -- ] ", mark(s));
+            for (uint32_t b = s->start; b < s->end; b++) {
+                unsigned char c = (unsigned char)text[b];
+                putchar(c < 0x20 || c == 0x7F ? ' ' : c);
+            }
+            putchar('\n');
+        }
+    }
+    printf("\n[M] machine  [H] human  [?] uncertain  [ ] too short to score; scores are P(machine)\n");
+}
+
+static int cmd_detect(const options *o) {
+    size_t len = 0;
+    char *text = read_all(o->input, &len);
+    if (!text) return 1;
+    tt_detector *d = open_detector(o);
+    if (!d) { free(text); return 1; }
+    char err[512];
+    int rc = 0;
+    tt_result *r = tt_detect(d, text, len, &o->params, err, sizeof err);
+    if (!r) { fprintf(stderr, "telltale: %s\n", err); rc = 1; }
+    else if (o->json) {
+        char *js = tt_result_json(r, o->pretty);
+        if (!js) { fprintf(stderr, "telltale: out of memory writing JSON\n"); rc = 1; }
+        else { printf("%s\n", js); tt_free(js); }
+    } else print_report(r, text);
+    tt_result_free(r);
+    tt_detector_free(d);
+    free(text);
+    if (fflush(stdout)) { fprintf(stderr, "telltale: cannot write the output\n"); rc = 1; }
+    return rc;
+}
+
+static void emit(cJSON *o) {
+    char *s = cJSON_PrintUnformatted(o);
+    if (s) { printf("%s\n", s); free(s); }
+    else printf("{\"id\":null,\"error\":\"out of memory\"}\n");
+    fflush(stdout);
+}
+
+static void emit_error(const cJSON *id, const char *msg) {
+    cJSON *o = cJSON_CreateObject();
+    if (!o) { printf("{\"id\":null,\"error\":\"out of memory\"}\n"); return; }
+    cJSON_AddItemToObject(o, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
+    cJSON_AddStringToObject(o, "error", msg);
+    emit(o);
+    cJSON_Delete(o);
+}
+
+static double round6(double x) { char b[32]; snprintf(b, sizeof b, "%.6g", x); return strtod(b, NULL); }
+
+static int cmd_score(const options *o) {
+    tt_detector *d = open_detector(o);
+    if (!d) return 1;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long lineno = 0;
+    while ((n = getline(&line, &cap, stdin)) >= 0) {
+        lineno++;
+        size_t len = (size_t)n;
+        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) len--;
+        size_t k = 0;
+        while (k < len && (line[k] == ' ' || line[k] == '\t')) k++;
+        if (k == len) continue; /* blank line: not an input */
+        char msg[600];
+        cJSON *in = cJSON_ParseWithLength(line, len);
+        if (!in) {
+            snprintf(msg, sizeof msg, "line %ld: invalid JSON", lineno);
+            emit_error(NULL, msg);
+            continue;
+        }
+        const cJSON *id = cJSON_IsObject(in) ? cJSON_GetObjectItemCaseSensitive(in, "id") : NULL;
+        const cJSON *text = cJSON_IsObject(in) ? cJSON_GetObjectItemCaseSensitive(in, "text") : NULL;
+        if (!cJSON_IsObject(in)) snprintf(msg, sizeof msg, "line %ld: expected a JSON object {\"id\": ..., \"text\": \"...\"}", lineno);
+        else if (!cJSON_IsString(text)) snprintf(msg, sizeof msg, "line %ld: missing \"text\" (a string)", lineno);
+        if (!cJSON_IsObject(in) || !cJSON_IsString(text)) {
+            emit_error(id, msg);
+            cJSON_Delete(in);
+            continue;
+        }
+        char err[512];
+        tt_result *r = tt_detect(d, text->valuestring, strlen(text->valuestring), &o->params, err, sizeof err);
+        if (!r) {
+            snprintf(msg, sizeof msg, "line %ld: %s", lineno, err);
+            emit_error(id, msg);
+            cJSON_Delete(in);
+            continue;
+        }
+        size_t scored = 0;
+        for (size_t i = 0; i < r->n_sentences; i++) scored += r->sentences[i].score >= 0;
+        cJSON *out = cJSON_CreateObject();
+        if (out) {
+            cJSON_AddItemToObject(out, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
+            if (r->document.score >= 0) cJSON_AddNumberToObject(out, "score", round6(r->document.score));
+            else cJSON_AddNullToObject(out, "score");
+            cJSON_AddStringToObject(out, "label", tt_label_name(r->document.label));
+            if (r->document.tested) cJSON_AddNumberToObject(out, "p_value", round6(r->document.p_value));
+            else cJSON_AddNullToObject(out, "p_value");
+            cJSON_AddNumberToObject(out, "n_sentences", (double)scored);
+            emit(out);
+            cJSON_Delete(out);
+        } else printf("{\"id\":null,\"error\":\"out of memory\"}\n");
+        tt_result_free(r);
+        cJSON_Delete(in);
+    }
+    free(line);
+    tt_detector_free(d);
+    if (ferror(stdin)) { fprintf(stderr, "telltale: error reading stdin\n"); return 1; }
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    options o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc < 0) return 0;  /* --help / --version */
+    if (rc) return rc;
+    return !strcmp(o.cmd, "detect") ? cmd_detect(&o) : cmd_score(&o);
+}
