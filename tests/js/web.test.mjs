@@ -273,6 +273,7 @@ test('page: human and machine-like texts render exactly what the CLI reports; al
         await page.screenshot({ path: join(ARTIFACTS, `web-desktop-${name}.png`), fullPage: true });
       }
       // Keyboard: Tab from the textarea reaches the sentences; focus shows the score.
+      await page.mouse.move(0, 0); // hovering also updates the info line
       await page.focus('#results mark.sent');
       const info = await page.evaluate(() => [document.activeElement.getAttribute('aria-label'), document.querySelector('.sentence-info').textContent]);
       assert.ok(info[1].startsWith(info[0]), `focused sentence info "${info[1]}"`);
