@@ -55,8 +55,10 @@ export type Source = ArrayBuffer | ArrayBufferView | Blob | Response | string | 
 export interface CreateDetectorOptions {
   /** The .ttm model: bytes, or a URL/path (fetched in browsers, read from disk in Node). */
   model: Source;
-  /** Which module: 'auto' (SIMD when supported, default), 'simd', 'scalar', or the module itself. */
-  wasm?: 'auto' | 'simd' | 'scalar' | ArrayBuffer | ArrayBufferView | WebAssembly.Module;
+  /** Which module: 'auto' (SIMD when supported, default), 'simd', 'scalar', or the module's bytes.
+   * (A compiled WebAssembly.Module is accepted too; it is left out of this type because TypeScript
+   * treats that empty interface as "any object", which would let typos like 'fast' through.) */
+  wasm?: 'auto' | 'simd' | 'scalar' | ArrayBuffer | ArrayBufferView;
   /** Where the .wasm file is (default: dist/telltale.wasm or dist/telltale-nosimd.wasm beside telltale.mjs). */
   wasmUrl?: string | URL | { simd: string | URL; scalar: string | URL };
   /** Default progress callback for detect(). */

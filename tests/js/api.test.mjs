@@ -202,3 +202,14 @@ test('browser: page and Worker load the module and agree with Node', {
     server.close();
   }
 });
+
+// wasm/telltale.d.ts: typical uses type-check and misuses do not (tests/js/types-check.mts), resolved
+// through package.json "exports" the way a TypeScript user's import is. tsc: Debian's node-typescript.
+const TSC = '/usr/bin/tsc';
+test('types: wasm/telltale.d.ts type-checks typical uses (tsc --strict)', {
+  skip: existsSync(TSC) ? false : 'tsc is not installed (apt-get install node-typescript)',
+}, () => {
+  const r = spawnSync(TSC, ['--noEmit', '--strict', '--target', 'es2022', '--module', 'node16',
+    '--moduleResolution', 'node16', '--lib', 'es2022,dom', 'tests/js/types-check.mts'], { cwd: root });
+  assert.equal(r.status, 0, `tsc: ${r.stdout}${r.stderr}`);
+});
