@@ -17,9 +17,13 @@ export function bandOf(score) {
   return BANDS[i];
 }
 
-/** A score as shown to people: two decimals, or an em dash when not scored. */
+/** A score as shown to people: two decimals, never a flat 0 or 1 (no calibrated estimate is that
+ * sure), or an em dash when not scored. */
 export function formatScore(s) {
-  return s == null || !Number.isFinite(s) ? '—' : s.toFixed(2);
+  if (s == null || !Number.isFinite(s)) return '—';
+  if (s >= 0.995) return '> 0.99';
+  if (s < 0.005) return '< 0.01';
+  return s.toFixed(2);
 }
 
 /** A p-value as shown: "p = 0.004", "p < 0.001" or "not tested". */

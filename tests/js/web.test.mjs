@@ -22,8 +22,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const CLI = join(root, 'build/telltale');
 const ARTIFACTS = join(root, 'test-artifacts');
-const MODEL = [process.env.TELLTALE_WEB_MODEL, 'tests/fixtures/tiny-detector.ttm', 'models/telltale-small.ttm']
-  .filter(Boolean).map((p) => join(root, p)).find((p) => existsSync(p));
+const MODELS = [process.env.TELLTALE_WEB_MODEL, 'tests/fixtures/tiny-detector.ttm', 'models/telltale-small.ttm']
+  .filter(Boolean).map((p) => join(root, p)).filter((p, i, a) => existsSync(p) && a.indexOf(p) === i);
+// The first is used everywhere; the human/machine comparison also runs on the shipped model when present.
+const MODEL = MODELS[0];
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 
@@ -66,8 +68,8 @@ One of the most significant benefits of artificial intelligence is its ability t
 
 However, it is important to consider the ethical implications of its widespread adoption. Issues such as privacy, bias and accountability must be addressed to ensure that these systems are used responsibly. In conclusion, while artificial intelligence offers numerous advantages, a balanced approach is crucial to maximizing its positive impact on society.`;
 
-function cliDetect(text) {
-  const r = spawnSync(CLI, ['detect', '--json', '--model', MODEL], { input: text, maxBuffer: 1 << 26 });
+function cliDetect(text, model = MODEL) {
+  const r = spawnSync(CLI, ['detect', '--json', '--model', model], { input: text, maxBuffer: 1 << 26 });
   assert.equal(r.status, 0, `CLI failed: ${r.stderr}`);
   return JSON.parse(r.stdout.toString());
 }
@@ -230,11 +232,11 @@ function assertMatchesCli(r, cli, text, name) {
   assert.match(r.timings, /engine total/);
 }
 
-async function openPage(context, query = '') {
+async function openPage(context, query = '', model = MODEL) {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${server.url}?model=${modelUrlPath(MODEL)}${query}`);
+  await page.goto(`${server.url}?model=${modelUrlPath(model)}${query}`);
   await page.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: 60000 });
   const state = await page.evaluate(() => [document.body.dataset.state, document.getElementById('error').textContent]);
   assert.equal(state[0], 'ready', `page did not become ready: ${state[1]}`);
@@ -252,25 +254,27 @@ async function checkText(page, text, { keyboard = false } = {}) {
   assert.equal(err, null, `the check failed: ${err}`);
 }
 
-test('page: human and machine-like texts render exactly what the CLI reports; all requests same-origin',
+for (const model of MODELS.length ? MODELS : [null]) {
+test(`page (${model ? relative(root, model) : 'no model'}): human and machine-like texts render exactly what the CLI reports; all requests same-origin`,
   { skip: whyNoDetect() || false, timeout: 300000 }, async (t) => {
+    const tag = model === MODEL ? '' : `-${model.split('/').pop().replace(/\.ttm$/, '')}`;
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const requests = [];
     context.on('request', (r) => requests.push(r.url()));
     try {
-      const { page, errors } = await openPage(context, '&sw=0');
+      const { page, errors } = await openPage(context, '&sw=0', model);
       const origin = new URL(server.url).origin;
       const loadRequests = requests.splice(0);
       for (const [name, text, keyboard] of [['human', HUMAN, false], ['machine', MACHINE, true]]) {
         await checkText(page, text, { keyboard });
         const detectRequests = requests.splice(0);
         assert.deepEqual(detectRequests, [], `${name}: detection made no requests at all`);
-        const cli = cliDetect(text);
+        const cli = cliDetect(text, model);
         const r = await readRendered(page);
         assertMatchesCli(r, cli, text, name);
         t.diagnostic(`${name}: document ${cli.document.label} score ${formatScore(cli.document.score)} ${formatP(cli.document.p_value)}; ` +
           `${r.sents.length} sentences, ${r.paras.length} paragraphs — rendered = CLI`);
-        await page.screenshot({ path: join(ARTIFACTS, `web-desktop-${name}.png`), fullPage: true });
+        await page.screenshot({ path: join(ARTIFACTS, `web-desktop-${name}${tag}.png`), fullPage: true });
       }
       // Keyboard: Tab from the textarea reaches the sentences; focus shows the score.
       await page.mouse.move(0, 0); // hovering also updates the info line
@@ -288,6 +292,7 @@ test('page: human and machine-like texts render exactly what the CLI reports; al
       await context.close();
     }
   });
+}
 
 test('page: phone width, long text progress, result readable', { skip: whyNoDetect() || false, timeout: 300000 }, async (t) => {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
@@ -311,6 +316,26 @@ test('page: phone width, long text progress, result readable', { skip: whyNoDete
     await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 120000 });
     await page.screenshot({ path: join(ARTIFACTS, 'web-phone-human.png'), fullPage: true });
     await page.screenshot({ path: join(ARTIFACTS, 'web-phone-top.png') });
+  } finally {
+    await context.close();
+  }
+});
+
+test('page: Stop cancels a running check and the page stays usable', { skip: whyNoDetect() || false, timeout: 300000 }, async () => {
+  const context = await browser.newContext();
+  try {
+    const { page } = await openPage(context, '&sw=0');
+    assert.equal(await page.evaluate(() => crossOriginIsolated), true, 'COOP/COEP make the page cross-origin isolated');
+    const huge = Array.from({ length: 120 }, (_, i) => (i % 2 ? MACHINE : HUMAN)).join('\n\n');
+    await page.fill('#text', huge);
+    await page.click('#check');
+    await page.waitForFunction(() => !document.getElementById('stop').hidden && document.getElementById('progress').value > 0, null, { timeout: 60000 });
+    await page.click('#stop');
+    await page.waitForFunction(() => document.body.dataset.state !== 'busy', null, { timeout: 60000 });
+    assert.deepEqual(await page.evaluate(() => [document.body.dataset.state, document.getElementById('status').textContent,
+      document.getElementById('results').hidden, document.getElementById('stop').hidden]), ['ready', 'Stopped.', true, true]);
+    await checkText(page, HUMAN);
+    assert.equal(await page.evaluate(() => document.body.dataset.state), 'done');
   } finally {
     await context.close();
   }
