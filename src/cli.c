@@ -33,7 +33,6 @@ static const char USAGE[] =
     "       telltale --help | --version\n";
 
 static const char HELP[] =
-    "telltale " TELLTALE_VERSION " — offline detector of machine-generated text\n"
     "\n"
     "Commands:\n"
     "  detect [FILE|-]   analyse one text (a file, or stdin when FILE is '-' or absent) and print a\n"
@@ -63,6 +62,10 @@ typedef struct {
     tt_params params;
 } options;
 
+static void print_help(void) {
+    printf("telltale %s — offline detector of machine-generated text\n\n%s%s", TELLTALE_VERSION, USAGE, HELP);
+}
+
 static int usage_error(const char *fmt, const char *arg) {
     fprintf(stderr, "telltale: ");
     fprintf(stderr, fmt, arg);
@@ -74,14 +77,14 @@ static int parse_args(int argc, char **argv, options *o) {
     memset(o, 0, sizeof *o);
     o->params = tt_default_params();
     if (argc < 2) return usage_error("%s", "missing command");
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) { fputs(HELP, stdout); return -1; }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) { print_help(); return -1; }
     if (!strcmp(argv[1], "--version")) { printf("telltale %s\n", TELLTALE_VERSION); return -1; }
     o->cmd = argv[1];
     if (strcmp(o->cmd, "detect") && strcmp(o->cmd, "score")) return usage_error("unknown command '%s'", o->cmd);
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(HELP, stdout); return -1; }
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { print_help(); return -1; }
         else if (!strcmp(a, "--json")) o->json = 1;
         else if (!strcmp(a, "--pretty")) o->pretty = o->json = 1;
         else if (!strcmp(a, "--jsonl")) o->jsonl = 1;

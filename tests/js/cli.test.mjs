@@ -1,0 +1,282 @@
+// CLI tests: build/telltale on the tiny detector fixture (tests/fixtures/tiny-detector.ttm).
+//   node --test tests/js/cli.test.mjs          (after cmake --build build)
+//   TELLTALE_CLI=build-asan/telltale node --test tests/js/cli.test.mjs   (sanitizer build)
+// Checks `detect --json` against the result schema (docs/result-schema.md) including UTF-16 offsets
+// as JavaScript's String.prototype.slice sees them, the `score --jsonl` contract (good and bad lines,
+// ids of every JSON type, order), model resolution, exit codes and --help.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CLI = process.env.TELLTALE_CLI ? join(root, process.env.TELLTALE_CLI) : join(root, 'build/telltale');
+const MODEL = join(root, 'tests/fixtures/tiny-detector.ttm');
+const LM_ONLY = join(root, 'tests/fixtures/tiny.ttm');
+
+function cli(args, input, opts = {}) {
+  const env = { ...process.env, ...(opts.env || {}) };
+  if (opts.noModelEnv) delete env.TELLTALE_MODEL;
+  const r = spawnSync(CLI, args, { input, env, cwd: opts.cwd || root, maxBuffer: 64 << 20 });
+  return { status: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString(), raw: r.stdout };
+}
+const detectJson = (text, extra = []) => {
+  const r = cli(['detect', '--json', '--model', MODEL, ...extra], text);
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout);
+};
+
+const PROSE = 'The committee met on Tuesday to discuss the budget. Several members raised concerns about the cost of the new bridge. '
+  + 'The chair promised a detailed report before the next meeting. Nobody expected the vote to be close.\n\n'
+  + 'In the second paragraph we talk about something else entirely. The weather was mild and the streets were quiet. '
+  + 'A dog barked somewhere in the distance while the baker opened his shop.';
+const UNICODE = 'Ça va très bien aujourd’hui, merci beaucoup mon ami. 😀 Emoji sentences count two units for each emoji here. '
+  + 'This sentence is in English and has words enough to be scored. 日本語の文章もあります。 Last one comes after the Japanese part.';
+
+const LABELS = ['human', 'machine', 'uncertain'];
+const CODES = ['empty', 'too_short', 'not_english', 'unusual_format', 'invalid_utf8', 'truncated_sentence'];
+const isCount = (v) => Number.isInteger(v) && v >= 0;
+const isProbOrNull = (v) => v === null || (typeof v === 'number' && v >= 0 && v <= 1);
+
+function checkSpan(o, bytes, str) {
+  for (const k of ['start', 'end', 'start16', 'end16']) assert.ok(isCount(o[k]), `${k} = ${o[k]}`);
+  assert.ok(o.start <= o.end && o.end <= bytes.length, 'byte span in range');
+  assert.ok(o.start16 <= o.end16 && o.end16 <= str.length, 'UTF-16 span in range');
+}
+function checkUnit(u, bytes, str) {
+  assert.deepEqual(Object.keys(u).filter((k) => k !== 'sentences').sort(),
+    ['end', 'end16', 'label', 'mmd2', 'n_sentences', 'p_value', 'score', 'start', 'start16', 'tested']);
+  checkSpan(u, bytes, str);
+  assert.ok(isProbOrNull(u.score));
+  assert.ok(LABELS.includes(u.label));
+  assert.equal(typeof u.tested, 'boolean');
+  if (u.tested) assert.ok(u.p_value > 0 && u.p_value <= 1); else assert.equal(u.p_value, null);
+  assert.ok(u.mmd2 === null || typeof u.mmd2 === 'number');
+  assert.ok(isCount(u.n_sentences));
+}
+// Full schema check; for valid UTF-8 text also that both offset kinds select the same text.
+function checkResult(res, text, { validUtf8 = true, bytes = Buffer.from(text, 'utf8') } = {}) {
+  assert.deepEqual(Object.keys(res).sort(), ['document', 'model', 'paragraphs', 'timings_ms', 'version', 'warnings']);
+  assert.equal(res.model, 'telltale-test-tiny-detector');
+  assert.equal(res.version, '0.1.0');
+  checkUnit(res.document, bytes, text);
+  assert.equal(res.document.start, 0);
+  assert.equal(res.document.end, bytes.length);
+  if (validUtf8) assert.equal(res.document.end16, text.length);
+  let scored = 0;
+  for (const p of res.paragraphs) {
+    checkUnit(p, bytes, text);
+    assert.ok(Array.isArray(p.sentences) && p.sentences.length >= 1);
+    let ps = 0;
+    for (const s of p.sentences) {
+      assert.deepEqual(Object.keys(s).sort(), ['end', 'end16', 'label', 'raw', 'score', 'start', 'start16']);
+      checkSpan(s, bytes, text);
+      assert.ok(s.start >= p.start && s.end <= p.end, 'sentence inside its paragraph');
+      assert.ok(isProbOrNull(s.score) && LABELS.includes(s.label));
+      if (s.score === null) { assert.equal(s.raw, null); assert.equal(s.label, 'uncertain'); } else { assert.equal(typeof s.raw, 'number'); ps++; }
+      if (validUtf8) assert.equal(text.slice(s.start16, s.end16), bytes.subarray(s.start, s.end).toString('utf8'));
+    }
+    assert.equal(p.n_sentences, ps);
+    scored += ps;
+  }
+  assert.equal(res.document.n_sentences, scored);
+  for (const w of res.warnings) {
+    assert.deepEqual(Object.keys(w).sort(), ['code', 'message']);
+    assert.ok(CODES.includes(w.code), w.code);
+    assert.ok(typeof w.message === 'string' && w.message.length > 10);
+  }
+  assert.deepEqual(Object.keys(res.timings_ms).sort(), ['features', 'segment', 'tests', 'total']);
+  for (const v of Object.values(res.timings_ms)) assert.ok(typeof v === 'number' && v >= 0);
+}
+
+test('the CLI binary exists', () => {
+  assert.ok(existsSync(CLI), `${CLI} missing: cmake -B build -G Ninja && cmake --build build`);
+});
+
+test('--help, --version and usage errors (exit 2)', () => {
+  const h = cli(['--help']);
+  assert.equal(h.status, 0);
+  assert.match(h.stdout, /telltale detect/);
+  assert.match(h.stdout, /score --jsonl/);
+  assert.match(h.stdout, /Exit codes/);
+  assert.equal(cli(['detect', '--help']).status, 0);
+  const v = cli(['--version']);
+  assert.equal(v.status, 0);
+  assert.equal(v.stdout.trim(), 'telltale 0.1.0');
+  for (const args of [[], ['frobnicate'], ['detect', '--nope'], ['detect', '--permutations', '5'], ['detect', '--seed', 'x'],
+    ['detect', '--model'], ['score'], ['score', '--jsonl', 'file.txt'], ['detect', 'a', 'b'], ['detect', '--alpha', '2']]) {
+    const r = cli(args, '');
+    assert.equal(r.status, 2, `${args.join(' ')}: status ${r.status}`);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^telltale: .+\nusage:/);
+  }
+});
+
+test('runtime errors (exit 1): missing model, LM-only model, unreadable input, text too large', () => {
+  let r = cli(['detect', '--model', '/nonexistent/m.ttm'], 'Some text here.');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /cannot open model \/nonexistent\/m\.ttm/);
+  r = cli(['detect', '--model', LM_ONLY], 'Some text here.');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /no "detector" section/);
+  r = cli(['detect', '--model', MODEL, '/nonexistent/input.txt']);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /cannot read \/nonexistent\/input\.txt/);
+  r = cli(['detect', '--model', MODEL], Buffer.alloc(8 * 1024 * 1024 + 1, 0x61));
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /TT_MAX_TEXT_BYTES/);
+  r = cli(['score', '--jsonl', '--model', '/nonexistent/m.ttm'], '{"id":1,"text":"x"}\n');
+  assert.equal(r.status, 1);
+});
+
+test('model resolution: --model, then TELLTALE_MODEL, then next to the binary, then ./models', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'telltale-cli-'));
+  try {
+    let r = cli(['detect', '--json'], PROSE, { env: { TELLTALE_MODEL: MODEL }, cwd: tmp });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).model, 'telltale-test-tiny-detector');
+    r = cli(['detect', '--json', '--model', MODEL], PROSE, { env: { TELLTALE_MODEL: '/nonexistent/env.ttm' }, cwd: tmp });
+    assert.equal(r.status, 0, '--model wins over TELLTALE_MODEL');
+    r = cli(['detect', '--json'], PROSE, { env: { TELLTALE_MODEL: '/nonexistent/env.ttm' }, cwd: tmp });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /\/nonexistent\/env\.ttm/);
+    r = cli(['detect', '--json'], PROSE, { noModelEnv: true, cwd: tmp });
+    const shipped = join(dirname(CLI), '..', 'models', 'telltale-small.ttm');
+    if (existsSync(shipped)) {
+      assert.equal(r.status, 0, `the shipped model next to the binary is found: ${r.stderr}`);
+    } else {
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /no model file found \(tried .*models\/telltale-small\.ttm and models\/telltale-small\.ttm\); pass --model FILE or set TELLTALE_MODEL/);
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('detect --json: schema, offsets in bytes and UTF-16, paragraphs and sentences', () => {
+  const res = detectJson(PROSE);
+  checkResult(res, PROSE);
+  assert.equal(res.paragraphs.length, 2);
+  assert.deepEqual(res.paragraphs.map((p) => p.sentences.length), [4, 3]);
+  assert.equal(res.paragraphs[0].sentences[1].start, PROSE.indexOf('Several'));
+  assert.ok(res.document.tested && res.paragraphs.every((p) => p.tested));
+
+  const uni = detectJson(UNICODE);
+  checkResult(uni, UNICODE);
+  assert.ok(Buffer.byteLength(UNICODE) > UNICODE.length, 'the text has multi-byte characters');
+  const emoji = uni.paragraphs[0].sentences.find((s) => UNICODE.slice(s.start16, s.end16).startsWith('😀'));
+  assert.ok(emoji, 'a sentence starts with the emoji');
+  assert.equal(emoji.end - emoji.start - (emoji.end16 - emoji.start16), 2 + 0, 'the emoji is 4 bytes and 2 UTF-16 units');
+
+  for (const [text, code] of [['', 'empty'], ['Too short.', 'too_short']]) {
+    const r = detectJson(text);
+    checkResult(r, text);
+    assert.ok(r.warnings.some((w) => w.code === code), `${code} warning`);
+    assert.equal(r.document.label, 'uncertain');
+    assert.equal(r.document.tested, false);
+  }
+});
+
+test('detect: invalid UTF-8 keeps byte offsets exact (each bad byte is one UTF-16 unit)', () => {
+  const bytes = Buffer.concat([Buffer.from('The committee met on '), Buffer.from([0xff, 0xfe]),
+    Buffer.from(' Tuesday to discuss the budget. Several members raised concerns about it.')]);
+  const r = cli(['detect', '--json', '--model', MODEL], bytes);
+  assert.equal(r.status, 0, r.stderr);
+  const res = JSON.parse(r.stdout);
+  checkResult(res, bytes.toString('latin1'), { validUtf8: false, bytes });
+  assert.ok(res.warnings.some((w) => w.code === 'invalid_utf8'));
+  const s = res.paragraphs[0].sentences;
+  assert.equal(bytes.subarray(s[0].start, s[0].end).toString('latin1'), 'The committee met on \xff\xfe Tuesday to discuss the budget.');
+  assert.equal(s[0].end16, s[0].end);
+  assert.equal(bytes.subarray(s[1].start, s[1].end).toString(), 'Several members raised concerns about it.');
+});
+
+test('detect: file argument equals stdin; same seed, same answer; the readable report', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'telltale-cli-'));
+  try {
+    const f = join(tmp, 'in.txt');
+    writeFileSync(f, PROSE);
+    const strip = (o) => { delete o.timings_ms; return o; };
+    const a = strip(detectJson(PROSE, ['--seed', '7']));
+    const r = cli(['detect', '--json', '--model', MODEL, '--seed', '7', f]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(strip(JSON.parse(r.stdout)), a);
+    const r2 = cli(['detect', '--json', '--model', MODEL, '--seed', '7', '-'], PROSE);
+    assert.deepEqual(strip(JSON.parse(r2.stdout)), a);
+    const b = strip(detectJson(PROSE, ['--seed', '8', '--permutations', '500']));
+    assert.equal(b.document.score, a.document.score, 'the score does not depend on the seed');
+    assert.equal(b.document.mmd2, a.document.mmd2);
+
+    const rep = cli(['detect', '--model', MODEL, f]);
+    assert.equal(rep.status, 0);
+    const lines = rep.stdout.split('\n');
+    assert.match(lines[0], /^telltale-test-tiny-detector: (human|machine|uncertain) \(score \d\.\d{3}, MMD test p = \d\.\d{3}, 7 sentences scored\)$/);
+    assert.match(rep.stdout, /\nParagraph 1: /);
+    assert.match(rep.stdout, /\nParagraph 2: /);
+    const marked = lines.filter((l) => /^ {2}\[[MH?] \d\.\d\d\] /.test(l));
+    assert.equal(marked.length, 7);
+    assert.ok(marked[0].endsWith('The committee met on Tuesday to discuss the budget.'));
+    const pretty = cli(['detect', '--pretty', '--model', MODEL, f]);
+    assert.match(pretty.stdout, /^\{\n\t"model"/);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('score --jsonl: one line per input, ids kept, bad lines reported, order kept', () => {
+  const inputs = [
+    JSON.stringify({ id: 1, text: PROSE }),
+    JSON.stringify({ id: 'doc-b', text: 'Too short.' }),
+    '{"id": 3, "text": ',                        // invalid JSON
+    JSON.stringify({ id: 4 }),                   // missing text
+    '',                                          // blank: not an input
+    JSON.stringify({ id: 5.5, text: 42 }),       // text not a string
+    JSON.stringify([1, 2]),                      // not an object
+    JSON.stringify({ text: UNICODE }),           // no id → null
+    JSON.stringify({ id: { nested: [1, 'x'] }, text: '' }),
+    JSON.stringify({ id: -7, text: PROSE, extra: true }),
+    JSON.stringify({ id: 'x'.repeat(10), text: 'x'.repeat(8 * 1024 * 1024 + 1) }), // over the limit
+    JSON.stringify({ id: null, text: PROSE.split('\n\n')[1] }),
+  ];
+  const r = cli(['score', '--jsonl', '--model', MODEL], inputs.join('\n') + '\n');
+  assert.equal(r.status, 0, r.stderr);
+  const out = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+  assert.equal(out.length, inputs.length - 1);
+  const ids = out.map((o) => o.id);
+  assert.deepEqual(ids, [1, 'doc-b', null, 4, 5.5, null, null, { nested: [1, 'x'] }, -7, 'x'.repeat(10), null]);
+  const good = [0, 1, 6, 7, 8, 10];
+  const bad = [2, 3, 4, 5, 9];
+  for (const i of good) {
+    const o = out[i];
+    assert.deepEqual(Object.keys(o), ['id', 'score', 'label', 'p_value', 'n_sentences'], `line ${i}`);
+    assert.ok(isProbOrNull(o.score));
+    assert.ok(LABELS.includes(o.label));
+    assert.ok(o.p_value === null || (o.p_value > 0 && o.p_value <= 1));
+    assert.ok(isCount(o.n_sentences));
+  }
+  for (const i of bad) {
+    assert.deepEqual(Object.keys(out[i]), ['id', 'error'], `line ${i}`);
+    assert.equal(typeof out[i].error, 'string');
+  }
+  assert.match(out[2].error, /invalid JSON/);
+  assert.match(out[3].error, /missing "text"/);
+  assert.match(out[5].error, /expected a JSON object/);
+  assert.match(out[9].error, /TT_MAX_TEXT_BYTES/);
+  assert.equal(out[0].n_sentences, 7);
+  assert.ok(out[0].score >= 0 && out[0].score <= 1 && out[0].p_value !== null);
+  assert.equal(out[1].label, 'uncertain');
+  assert.equal(out[7].score, null, 'empty text: no score');
+  assert.equal(out[7].n_sentences, 0);
+  // the score is the document probability of `detect --json` for the same text and seed
+  const d = detectJson(PROSE);
+  assert.equal(out[0].score, d.document.score);
+  assert.equal(out[0].label, d.document.label);
+  assert.equal(out[0].p_value, d.document.p_value);
+  assert.equal(out[8].score, out[0].score, 'extra keys are ignored');
+  // same input and seed → same output
+  const again = cli(['score', '--jsonl', '--model', MODEL], inputs.slice(0, 2).join('\n'));
+  assert.deepEqual(again.stdout.trimEnd().split('\n').map((l) => JSON.parse(l)), out.slice(0, 2));
+});
