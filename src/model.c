@@ -122,7 +122,7 @@ static int parse_metadata(const char *json, size_t json_len, tt_config *c, char 
         return 0;
     }
     if (!root || !cJSON_IsObject(root)) {
-        const char *at = cJSON_GetErrorPtr();
+        const char *at = end; /* on a parse error cJSON points it at the error */
         long off = (at && at >= json && at <= json + json_len) ? (long)(at - json) : -1;
         tt_seterr(err, err_len, "metadata: expected a JSON object, found invalid JSON (near byte %ld of %zu)", off,
                   json_len);
