@@ -5,7 +5,7 @@
 //   ?sw=0                                             do not register the service worker
 import './config.js';
 import { DetectorClient } from './client.js';
-import { renderResult, renderAbout, formatMs } from './render.js';
+import { renderResult, renderAbout, formatMs, formatScore } from './render.js';
 
 const CFG = self.TELLTALE_CONFIG;
 const $ = (id) => document.getElementById(id);
@@ -162,7 +162,8 @@ async function check() {
     renderResult(els.results, text, result, { elapsedMs: elapsed, info });
     els.results.classList.remove('stale');
     els.results.hidden = false;
-    els.status.textContent = `Done in ${formatMs(elapsed)}.`;
+    const d = result.document;
+    els.status.textContent = `Done in ${formatMs(elapsed)}: ${d.label === 'uncertain' ? 'uncertain, no conclusion' : `looks ${d.label === 'machine' ? 'machine-generated' : 'human-written'}`} (score ${formatScore(d.score)}).`;
     setState('done');
   } catch (e) {
     if (e.phase === 'cancelled') {

@@ -85,8 +85,7 @@ async function init(msg) {
   const base = new URL('./', import.meta.url);
   const { createDetector } = await import(new URL(CFG.loader, base).href);
   const modelUrl = new URL(msg.model || CFG.defaultModel, base).href;
-  const { bytes, fromCache } = await fetchModel(modelUrl, throttled('model'));
-  const detector = await createDetector({
+  const open = (bytes) => createDetector({
     model: bytes,
     wasm: msg.wasm || 'auto',
     // the loader takes one URL per build; both live in CFG.wasmDir
@@ -95,6 +94,18 @@ async function init(msg) {
       scalar: new URL(`${msg.wasmUrl || CFG.wasmDir}telltale-nosimd.wasm`, base).href,
     },
   });
+  let { bytes, fromCache } = await fetchModel(modelUrl, throttled('model'));
+  let detector;
+  try {
+    detector = await open(bytes);
+  } catch (e) {
+    if (!fromCache || !/^model/i.test(e.message)) throw e;
+    // A stored model the engine rejects (damaged, or from an older format): drop it, fetch again.
+    const cache = await openCache();
+    await cache?.delete(modelUrl);
+    ({ bytes, fromCache } = await fetchModel(modelUrl, throttled('model')));
+    detector = await open(bytes);
+  }
   post({ type: 'ready', info: detector.info, ms: performance.now() - t0, fromCache, bytes: bytes.length });
   return detector;
 }
