@@ -111,25 +111,32 @@ tt_status tt_tokenize(const tt_model *m, const char *text, size_t len, tt_tokens
     }
     if (len == 0) return TT_OK;
     size_t mc = (size_t)m->cfg.max_chunk;
-    /* at most one token per byte */
-    out->ids = malloc(len * sizeof *out->ids);
-    out->start = malloc(len * sizeof *out->start);
-    out->end = malloc(len * sizeof *out->end);
+    /* output arrays grow as needed (prose gives ~1 token per 4 bytes; at most 1 per byte) */
+    size_t cap = len / 3 + mc + 16;
+    if (cap > len) cap = len;
+    out->ids = malloc(cap * sizeof *out->ids);
+    out->start = malloc(cap * sizeof *out->start);
+    out->end = malloc(cap * sizeof *out->end);
     int32_t *tok = malloc(mc * sizeof *tok);
     uint32_t *tl = malloc(mc * sizeof *tl);
     int32_t *rank = malloc(mc * sizeof *rank);
-    if (!out->ids || !out->start || !out->end || !tok || !tl || !rank) {
-        free(tok);
-        free(tl);
-        free(rank);
-        tt_tokens_free(out);
-        tt_seterr(err, err_len, "tt_tokenize: out of memory for %zu bytes of text", len);
-        return TT_ERR_NOMEM;
-    }
+    if (!out->ids || !out->start || !out->end || !tok || !tl || !rank) goto oom;
     const uint8_t *s = (const uint8_t *)text;
     size_t n = 0;
     for (size_t i = 0; i < len;) {
         size_t j = chunk_end(s, len, i, mc);
+        if (n + (j - i) > cap) {
+            size_t nc = cap + cap / 2 + mc;
+            if (nc > len) nc = len;
+            int32_t *ids = realloc(out->ids, nc * sizeof *ids);
+            if (ids) out->ids = ids;
+            uint32_t *st = realloc(out->start, nc * sizeof *st);
+            if (st) out->start = st;
+            uint32_t *en = realloc(out->end, nc * sizeof *en);
+            if (en) out->end = en;
+            if (!ids || !st || !en) goto oom;
+            cap = nc;
+        }
         n += bpe_chunk(m, s + i, j - i, (uint32_t)i, tok, tl, rank, out->ids + n, out->start + n, out->end + n);
         i = j;
     }
@@ -145,6 +152,13 @@ tt_status tt_tokenize(const tt_model *m, const char *text, size_t len, tt_tokens
     uint32_t *en = realloc(out->end, n * sizeof *en);
     if (en) out->end = en;
     return TT_OK;
+oom:
+    free(tok);
+    free(tl);
+    free(rank);
+    tt_tokens_free(out);
+    tt_seterr(err, err_len, "tt_tokenize: out of memory for the tokens of %zu bytes of text", len);
+    return TT_ERR_NOMEM;
 }
 
 size_t tt_token_bytes(const tt_model *m, int id, char *buf, size_t cap) {
