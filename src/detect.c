@@ -466,10 +466,11 @@ static tt_status set_evaluate(tt_detector *d, sent_set *s, const tt_params *p, s
     }
     double ns = (double)s->seen;
     out->feat[TT_F_SENT_MEAN] = ns > 0 ? s->sum_s / ns : 0;
-    out->feat[TT_F_MMD2] = m >= 2 ? out->mmd2 : out->feat[TT_F_SENT_MEAN];
+    /* one sentence: the U-statistic has no Kyy pair, so MMD² = kxx_mean − 2·mean k = s − 1 */
+    out->feat[TT_F_MMD2] = m >= 2 ? out->mmd2 : out->feat[TT_F_SENT_MEAN] - 1.0;
     out->feat[TT_F_LOGPROB] = s->n_tok > 0 ? s->sum_lp / s->n_tok : 0;
     out->feat[TT_F_ENTROPY] = s->n_tok > 0 ? s->sum_ent / s->n_tok : 0;
-    out->feat[TT_F_FASTDETECT] = s->sum_var > 0 ? (s->sum_lp + s->sum_ent) / sqrt(s->sum_var) : 0;
+    out->feat[TT_F_FASTDETECT] = (s->sum_lp + s->sum_ent) / sqrt(s->sum_var > 1e-9 ? s->sum_var : 1e-9);
     return TT_OK;
 }
 

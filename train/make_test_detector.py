@@ -171,8 +171,8 @@ def main():
         if len(fs) >= 2:
             mmd2 = offdiag_mean(kxx) + offdiag_mean(kernel(Y, PY, Y, PY, sigma, sigma0)) - 2 * kernel(R, P, Y, PY, sigma, sigma0).mean()
         else:
-            mmd2 = s[0]
-        return [float(np.mean(s)), float(mmd2), lp / ntok, ent / ntok, (lp + ent) / np.sqrt(var)]
+            mmd2 = s[0] - 1.0  # one sentence: no Kyy pair (as src/detect.c and train/detector.py)
+        return [float(np.mean(s)), float(mmd2), lp / ntok, ent / ntok, (lp + ent) / np.sqrt(max(var, 1e-9))]
 
     # ---- toy calibration: held-out human vs "machine" sentences and 4-sentence documents
     hum = [fz.sentence(s) for s in human_sentences(SEED + 1, 40)]

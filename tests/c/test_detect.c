@@ -258,6 +258,26 @@ static void behaviour(tt_detector *d) {
           r->sentences[1].label == TT_LABEL_UNCERTAIN && has_warning(r, "too_short") && !r->document.tested &&
           r->document.p_value < 0 && r->document.label == TT_LABEL_UNCERTAIN && r->document.score >= 0, "short text");
     tt_result_free(r);
+    /* one sentence: the document features are exactly the sentence's (mmd2 = s − 1, no Kyy pair) */
+    {
+        const char *one = "This is one short sentence here.";
+        const tt_det_config *c = tt_detector_config(d);
+        float x[64], phi[64];
+        double *krow = malloc(c->n_ref * sizeof *krow);
+        tt_sent_features f = {x, phi, krow, 0, 0, 0, 0, 0, 0, 0};
+        char e2[256];
+        r = run(d, one, NULL);
+        CHECK(tt_sentence_features(d, one, 0, strlen(one), &f, e2, sizeof e2) == TT_OK, "features: %s", e2);
+        double T = (double)f.n_tokens;
+        double feat[TT_N_FEATURES] = {f.score, f.score - 1.0, f.logprob / T, f.entropy / T, (f.logprob + f.entropy) / sqrt(f.var)};
+        double want = tt_detector_doc_prob(d, feat);
+        CHECK(r && r->n_sentences == 1 && r->sentences[0].raw == f.score && r->document.score == want && isnan(r->document.mmd2),
+              "one-sentence document probability from its features (%g vs %g)", r ? r->document.score : -1, want);
+        CHECK(r && r->paragraphs[0].score == r->sentences[0].score && !r->paragraphs[0].tested,
+              "an untested paragraph falls back to its sentences' mean probability");
+        tt_result_free(r);
+        free(krow);
+    }
     /* prose: tested paragraphs and document, no warnings */
     r = run(d, PROSE, NULL);
     CHECK(r && r->n_paragraphs == 2 && r->n_sentences == 7 && r->n_warnings == (size_t)has_warning(r, "truncated_sentence") && r->document.tested &&

@@ -183,10 +183,23 @@ static void determinism_and_errors(void) {
     CHECK(chi < 22.5, "rng_below chi-square %.2f", chi);
 }
 
+/* tt_det_exp agrees with libm's exp to ~1 ulp (it exists to be bit-identical across C libraries) */
+static void det_exp(void) {
+    tt_rng r; tt_rng_seed(&r, 3);
+    double worst = 0;
+    for (int i = 0; i < 100000; i++) {
+        double x = (tt_rng_uniform(&r) * 2 - 1) * (i % 2 ? 700 : 5);
+        worst = fmax(worst, fabs(tt_det_exp(x) - exp(x)) / exp(x));
+    }
+    CHECK(worst < 1e-14, "tt_det_exp relative error %g", worst);
+    CHECK(tt_det_exp(0) == 1.0 && tt_det_exp(-800) == 0.0 && isinf(tt_det_exp(800)) && isnan(tt_det_exp(NAN)), "tt_det_exp edges");
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) { printf("usage: test_mmd FIXTURES_DIR\n"); return 2; }
     reference_parity(argv[1]);
     determinism_and_errors();
+    det_exp();
     null_and_power();
     printf("test_mmd: %d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;
