@@ -12,7 +12,9 @@
 
 /* x: [rows, cols] float → xq: [rows, cols] int8, xs: [rows] with x ≈ xs·xq.
  * xs = max|x| / 127 (1 for an all-zero row, whose xq are all 0 — the same convention as
- * train/ttm.py's quantize_rows); xq = round-half-even(x / xs) clamped to [-127, 127]. */
+ * train/ttm.py's quantize_rows); xq = round-half-even(x / xs) clamped to [-127, 127].
+ * Non-finite inputs (only possible from a model file with non-finite weights) never cause undefined
+ * behaviour: NaN quotients become 0. */
 void tt_quantize_rows(const float *x, int rows, int cols, int8_t *xq, float *xs) {
     for (int r = 0; r < rows; r++) {
         const float *xr = x + (size_t)r * cols;
@@ -26,6 +28,7 @@ void tt_quantize_rows(const float *x, int rows, int cols, int8_t *xq, float *xs)
         xs[r] = s;
         for (int c = 0; c < cols; c++) {
             float v = nearbyintf(xr[c] / s);
+            if (v != v) v = 0.0f; /* NaN (from a NaN or ±inf input): 0, never an undefined conversion */
             if (v > 127.0f) v = 127.0f;
             if (v < -127.0f) v = -127.0f;
             qr[c] = (int8_t)v;

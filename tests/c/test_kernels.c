@@ -22,6 +22,11 @@ static void test_quantize(void) {
     int8_t qz[3] = {1, 1, 1};
     tt_quantize_rows(z, 1, 3, qz, &s);
     CHECK(qz[0] == 0 && qz[1] == 0 && qz[2] == 0 && s == 1.0f, "zero row: %d %d %d scale %g", qz[0], qz[1], qz[2], s);
+    /* non-finite inputs: defined results, no undefined float→int conversion (checked under UBSan) */
+    const float bad[4] = {NAN, 1.0f, -INFINITY, 2.0f};
+    int8_t qb[4];
+    tt_quantize_rows(bad, 1, 4, qb, &s);
+    CHECK(qb[0] == 0 && qb[1] == 0 && qb[2] == 0 && qb[3] == 0, "non-finite row: %d %d %d %d", qb[0], qb[1], qb[2], qb[3]);
     /* round trip error ≤ xs/2 per element on random rows */
     uint64_t r = 7;
     float xr[3 * 37];
