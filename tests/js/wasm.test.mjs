@@ -304,3 +304,30 @@ test('detect: wasm JSON equals `telltale detect --json` (timings excluded)',
     t.diagnostic(`scalar and SIMD wasm match the native CLI on ${compared} runs (4 documents × 2 settings × 2 builds); `
       + `${exact} of them byte-identical JSON`);
   });
+
+// The shipped model, when it is there: the same agreement on real weights (4 layers, d = 256).
+const SHIPPED = join(root, 'models/telltale-small.ttm');
+test('shipped model: wasm detection equals the native CLI', {
+  skip: existsSync(SHIPPED) ? false : 'models/telltale-small.ttm is not there yet (npm run train makes it)',
+  timeout: 300000,
+}, async (t) => {
+  const text = 'The committee met on Tuesday to discuss the budget. Several members raised concerns about the cost of the new bridge. '
+    + 'The chair promised a detailed report before the next meeting. Nobody expected the vote to be close.\n\n'
+    + 'Artificial intelligence has transformed numerous industries in recent years. It is important to note that these '
+    + 'advancements bring both opportunities and challenges. Furthermore, organizations must carefully consider ethical implications.';
+  const r = spawnSync(CLI, ['detect', '--json', '--model', SHIPPED, '--permutations', '100', '--seed', '3'], { input: text });
+  assert.equal(r.status, 0, `CLI failed: ${r.stderr}`);
+  const nat = JSON.parse(r.stdout.toString());
+  delete nat.timings_ms;
+  for (const kind of ['scalar', 'simd']) {
+    const det = await createDetector({ model: SHIPPED, wasm: kind });
+    try {
+      const w = det.detect(text, { permutations: 100, seed: 3 });
+      t.diagnostic(`${kind}: ${w.document.label} ${w.document.score} (native ${nat.document.label} ${nat.document.score}); wasm engine ${w.timings_ms.total} ms`);
+      delete w.timings_ms;
+      assertSameResult(w, nat, `shipped (${kind})`, 100);
+    } finally {
+      det.close();
+    }
+  }
+});
