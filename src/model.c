@@ -602,7 +602,18 @@ tt_model *tt_model_load_file(const char *path, char *err, size_t err_len) {
         return NULL;
     }
     fclose(f);
-    return load(data, len, data, err, err_len);
+    tt_model *m = load(data, len, data, err, err_len);
+    if (!m && err && err_len > 0) {
+        /* name the file in front of the loader's message */
+        char *msg = malloc(err_len);
+        if (msg) {
+            memcpy(msg, err, err_len);
+            msg[err_len - 1] = '\0';
+            tt_seterr(err, err_len, "%s: %s", path, msg);
+            free(msg);
+        }
+    }
+    return m;
 }
 
 const tt_config *tt_model_config(const tt_model *m) { return m ? &m->cfg : NULL; }
