@@ -213,3 +213,21 @@ test('types: wasm/telltale.d.ts type-checks typical uses (tsc --strict)', {
     '--moduleResolution', 'node16', '--lib', 'es2022,dom', 'tests/js/types-check.mts'], { cwd: root });
   assert.equal(r.status, 0, `tsc: ${r.stdout}${r.stderr}`);
 });
+
+// An engine without WebAssembly SIMD (older Safari, some embedded webviews): simulated in a child
+// process by a WebAssembly.validate that rejects the SIMD probe. 'auto' must fall back to the scalar
+// build, and 'simd' must say why it cannot run.
+test('no SIMD in the engine: auto falls back to telltale-nosimd.wasm, simd is refused', { skip: skipTiny }, () => {
+  const code = `const validate = WebAssembly.validate;
+    WebAssembly.validate = (bytes) => { const b = new Uint8Array(bytes); return b.includes(0xfd) && b.length < 64 ? false : validate(bytes); };
+    const { createDetector, simdSupported } = await import('telltale');
+    const d = await createDetector({ model: ${JSON.stringify(TINY)} });
+    const out = { simd: simdSupported(), kernel: d.info.kernel, infoSimd: d.info.simd };
+    try { await createDetector({ model: ${JSON.stringify(TINY)}, wasm: 'simd' }); out.forced = 'loaded'; } catch (e) { out.forced = e.message; }
+    console.log(JSON.stringify(out));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: root });
+  assert.equal(r.status, 0, r.stderr.toString());
+  const out = JSON.parse(r.stdout.toString());
+  assert.deepEqual(out, { simd: false, kernel: 'scalar', infoSimd: false,
+    forced: "wasm: 'simd' was asked for, but this engine does not support WebAssembly SIMD (use wasm: 'auto' or 'scalar')" });
+});
