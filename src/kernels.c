@@ -27,10 +27,13 @@ void tt_quantize_rows(const float *x, int rows, int cols, int8_t *xq, float *xs)
         float s = amax > 0.0f ? amax / 127.0f : 1.0f;
         xs[r] = s;
         for (int c = 0; c < cols; c++) {
-            float v = nearbyintf(xr[c] / s);
+            float v = xr[c] / s;
             if (v != v) v = 0.0f; /* NaN (from a NaN or ±inf input): 0, never an undefined conversion */
             if (v > 127.0f) v = 127.0f;
             if (v < -127.0f) v = -127.0f;
+            /* round half to even, as nearbyintf in the default rounding mode: for |v| < 2^22, adding
+             * and subtracting 1.5·2^23 leaves v rounded to an integer (no libm call in the hot loop) */
+            v = (v + 12582912.0f) - 12582912.0f;
             qr[c] = (int8_t)v;
         }
     }
