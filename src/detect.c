@@ -393,6 +393,7 @@ tt_status tt_sentence_features(tt_detector *d, const char *text, size_t start, s
 /* ---- sets of sentences (a paragraph or the document) --------------------------------------- */
 
 typedef struct {
+    uint64_t seed;       /* reservoir seed (reset with each paragraph) */
     size_t cap;          /* most sentences kept */
     size_t kept;         /* sentences kept (≤ cap) */
     size_t seen;         /* sentences offered */
@@ -409,12 +410,14 @@ static int set_init(sent_set *s, size_t cap, int d, int p, int n_ref, uint64_t s
     s->x = malloc(cap * (size_t)d * sizeof *s->x);
     s->phi = malloc(cap * (size_t)p * sizeof *s->phi);
     s->krow = malloc(cap * (size_t)n_ref * sizeof *s->krow);
+    s->seed = seed;
     tt_rng_seed(&s->rng, seed);
     return s->x && s->phi && s->krow ? 0 : -1;
 }
 static void set_free(sent_set *s) { free(s->x); free(s->phi); free(s->krow); }
 static void set_reset(sent_set *s) {
     s->kept = s->seen = 0;
+    tt_rng_seed(&s->rng, s->seed);
     s->sum_s = s->sum_lp = s->sum_ent = s->sum_var = s->n_tok = 0;
 }
 static void set_add(sent_set *s, const tt_sent_features *f, int d, int p, int n_ref) {

@@ -491,16 +491,16 @@ void tt_segmentation_free(tt_segmentation *s) {
 size_t tt_count_words(const char *text, size_t start, size_t end) {
     text_t t = {(const unsigned char *)text, end};
     size_t words = 0;
-    int in = 0;
+    int in = 0, counted = 0; /* inside a white-space-separated token; already counted it */
     for (size_t i = start; i < end;) {
         size_t n; uint32_t c = cp_at(&t, i, &n);
-        int wc = is_letter_cp(c) || is_digit_cp(c);
-        if (wc) { if (!in) words++; in = 1; }
-        else if (in && (c == '\'' || c == 0x2019 || c == '-') && i + n < end) {
-            uint32_t d = cp_at(&t, i + n, NULL);
-            in = is_letter_cp(d) || is_digit_cp(d);
-        } else in = 0;
+        if (is_space_cp(c)) in = counted = 0;
+        else {
+            in = 1;
+            if (!counted && (is_letter_cp(c) || is_digit_cp(c))) { words++; counted = 1; }
+        }
         i += n;
     }
+    (void)in;
     return words;
 }

@@ -57,9 +57,10 @@ size_t tt_utf8_invalid_count(const char *text, size_t len);
  * *out_len gets its length. Returns NULL when out of memory. Free with free(). */
 char *tt_utf8_sanitize(const char *text, size_t start, size_t end, size_t *out_len);
 
-/* Words in text[start..end): maximal runs of letters or digits (any code point ≥ U+00C0 that is not
- * punctuation counts as a letter), with inner apostrophes and hyphens ("don't", "well-known")
- * kept inside the word. */
+/* Words in text[start..end): white-space-separated tokens that contain at least one letter or digit
+ * (any code point ≥ U+00C0 outside the punctuation/symbol blocks counts as a letter), so "U.S.",
+ * "don't" and "well-known" are one word each and a lone "—" or "-" is none. Close to training's
+ * len(s.split()). */
 size_t tt_count_words(const char *text, size_t start, size_t end);
 
 #ifdef __cplusplus
