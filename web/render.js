@@ -135,7 +135,9 @@ export function renderResult(root, text, result, opts = {}) {
 
   // Legend + annotated text, paragraph by paragraph.
   const nSent = result.paragraphs.reduce((a, p) => a + p.sentences.length, 0);
-  const info = h(doc, 'p', { class: 'sentence-info', 'aria-live': 'polite', text: 'Hover over, tap or tab to a sentence to see its score.' });
+  const HINT = 'Hover over, tap or tab to a sentence to see its score.';
+  const info = h(doc, 'p', { class: 'sentence-info', 'aria-live': 'polite', text: HINT });
+  const about = new Map(); // mark → its description, for the info line
   const annotated = h(doc, 'section', { class: 'annotated', 'aria-label': 'Your text, sentence by sentence' },
     h(doc, 'h3', { text: 'Sentence by sentence' }), renderLegend(doc), info);
   let k = 0;
@@ -157,9 +159,12 @@ export function renderResult(root, text, result, opts = {}) {
         'data-label': s.label,
         'data-index': k,
       }, text.slice(a, s.end16));
-      const show = () => { info.textContent = desc + (s.raw == null ? '' : ` (raw MMD-MP score ${s.raw.toFixed(3)})`); };
+      about.set(mark, desc + (s.raw == null ? '' : ` (raw MMD-MP score ${s.raw.toFixed(3)})`));
+      const show = () => { info.textContent = about.get(mark); };
       mark.addEventListener('focus', show);
       mark.addEventListener('mouseenter', show);
+      // Leaving with the mouse goes back to the focused sentence, so the line never contradicts focus.
+      mark.addEventListener('mouseleave', () => { info.textContent = about.get(doc.activeElement) || HINT; });
       body.append(mark);
       pos = Math.max(pos, s.end16);
       k++;

@@ -332,6 +332,8 @@ test('page: phone width, long text progress, result readable', { skip: whyNoDete
     await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 120000 });
     await page.screenshot({ path: join(ARTIFACTS, 'web-phone-human.png'), fullPage: true });
     await page.screenshot({ path: join(ARTIFACTS, 'web-phone-top.png') });
+    await page.focus('#results mark.sent');
+    await page.locator('#results .annotated').screenshot({ path: join(ARTIFACTS, 'web-phone-sentences.png') });
   } finally {
     await context.close();
   }
