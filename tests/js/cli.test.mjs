@@ -58,9 +58,9 @@ function checkUnit(u, bytes, str) {
   assert.ok(isCount(u.n_sentences));
 }
 // Full schema check; for valid UTF-8 text also that both offset kinds select the same text.
-function checkResult(res, text, { validUtf8 = true, bytes = Buffer.from(text, 'utf8') } = {}) {
+function checkResult(res, text, { validUtf8 = true, bytes = Buffer.from(text, 'utf8'), model = 'telltale-test-tiny-detector' } = {}) {
   assert.deepEqual(Object.keys(res).sort(), ['document', 'model', 'paragraphs', 'timings_ms', 'version', 'warnings']);
-  assert.equal(res.model, 'telltale-test-tiny-detector');
+  assert.equal(res.model, model);
   assert.equal(res.version, '0.1.0');
   checkUnit(res.document, bytes, text);
   assert.equal(res.document.start, 0);
@@ -280,3 +280,19 @@ test('score --jsonl: one line per input, ids kept, bad lines reported, order kep
   const again = cli(['score', '--jsonl', '--model', MODEL], inputs.slice(0, 2).join('\n'));
   assert.deepEqual(again.stdout.trimEnd().split('\n').map((l) => JSON.parse(l)), out.slice(0, 2));
 });
+
+const SHIPPED = join(root, 'models/telltale-small.ttm');
+test('shipped model (when present): detect --json schema and score --jsonl contract',
+  { skip: existsSync(SHIPPED) ? false : 'models/telltale-small.ttm is not there yet (npm run train makes it)' }, () => {
+    const r = cli(['detect', '--json', '--model', SHIPPED], PROSE);
+    assert.equal(r.status, 0, r.stderr);
+    const res = JSON.parse(r.stdout);
+    checkResult(res, PROSE, { model: res.model });
+    assert.equal(res.document.n_sentences, 7);
+    const s = cli(['score', '--jsonl', '--model', SHIPPED], [JSON.stringify({ id: 'a', text: PROSE }), 'bad'].join('\n'));
+    assert.equal(s.status, 0, s.stderr);
+    const out = s.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    assert.equal(out.length, 2);
+    assert.equal(out[0].score, res.document.score);
+    assert.deepEqual(Object.keys(out[1]), ['id', 'error']);
+  });
