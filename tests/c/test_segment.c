@@ -200,12 +200,91 @@ static void check_words(void) {
     }
 }
 
+/* Property test on random texts built from tricky fragments (and random bytes): sentences are
+ * trimmed, ordered, disjoint, inside their paragraphs, cover every non-white-space byte, and their
+ * UTF-16 offsets equal an independent count. */
+static uint64_t rnd_state = 88172645463325252ull;
+static uint32_t rnd(uint32_t n) { rnd_state ^= rnd_state << 13; rnd_state ^= rnd_state >> 7; rnd_state ^= rnd_state << 17; return (uint32_t)(rnd_state % n); }
+
+static size_t u16_prefix(const unsigned char *s, size_t len, size_t upto) {
+    /* independent count: lead byte decides the length, then the sequence is validated */
+    size_t u = 0, i = 0;
+    while (i < upto) {
+        unsigned c = s[i];
+        size_t n = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3 : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
+        int ok = n > 0 && i + n <= len;
+        for (size_t k = 1; ok && k < n; k++) ok = (s[i + k] & 0xC0) == 0x80;
+        if (ok && n == 3) { unsigned c1 = s[i + 1]; ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0); }
+        if (ok && n == 4) { unsigned c1 = s[i + 1]; ok = !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90); }
+        if (!ok) { u += 1; i += 1; } else { u += n == 4 ? 2 : 1; i += n; }
+    }
+    return u;
+}
+
+static int is_ws(const unsigned char *s, size_t len, size_t i, size_t *n) {
+    uint32_t cp;
+    *n = tt_utf8_decode(s, len, i, &cp);
+    return cp == ' ' || (cp >= 9 && cp <= 13) || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
+           cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000 || cp == 0xFEFF;
+}
+
+static void property_test(int rounds) {
+    static const char *const FR[] = {"Dr.", " ", "  ", "\n", "\n\n", "\r\n", "word", "Word", "e.g.", "U.S.", ".", "!", "?",
+        "...", "\xE2\x80\xA6", "\"", "'", ")", "(", "- ", "1. ", "a) ", "# ", "| ", "3.14", "http://x.org/a.b?c=d",
+        "j.doe@x.com", "J.", "\xF0\x9F\x98\x80", "\xFF", "\xE2\x82", "\xC0\xAF", "\xED\xA0\x80", "\xE3\x80\x82",
+        "\xC2\xA0", "\xE2\x80\x9D", "etc.", "The", "\t", ":", ";", ",", "No.", "5", "\0",
+        "This is a rather long line of ordinary English words that goes past sixty characters."};
+    size_t nf = sizeof FR / sizeof FR[0];
+    unsigned char buf[4096];
+    for (int r = 0; r < rounds; r++) {
+        size_t len = 0;
+        int parts = 1 + (int)rnd(60);
+        for (int k = 0; k < parts; k++) {
+            if (rnd(10) == 0) { buf[len++] = (unsigned char)rnd(256); continue; }
+            const char *f = FR[rnd((uint32_t)nf)];
+            size_t fl = f[0] == 0 ? 1 : strlen(f);
+            if (len + fl >= sizeof buf) break;
+            memcpy(buf + len, f, fl);
+            len += fl;
+        }
+        tt_segmentation sg;
+        char err[128];
+        if (tt_segment((const char *)buf, len, &sg, err, sizeof err) != TT_OK) { CHECK(0, "round %d: %s", r, err); continue; }
+        int ok = 1;
+        size_t prev_end = 0, covered_to = 0;
+        for (size_t k = 0; k < sg.n_sentences && ok; k++) {
+            const tt_span *sp = &sg.sentences[k];
+            size_t n;
+            ok &= sp->start < sp->end && sp->end <= len && sp->start >= prev_end;
+            ok &= !is_ws(buf, len, sp->start, &n);
+            /* the last code point is not white space: find its start */
+            size_t q = sp->start, last = sp->start;
+            while (q < sp->end) { last = q; is_ws(buf, len, q, &n); q += n; }
+            ok &= q == sp->end && !is_ws(buf, len, last, &n);
+            /* everything between sentences is white space */
+            for (size_t i = covered_to; i < sp->start && ok;) { ok &= is_ws(buf, len, i, &n); i += n; }
+            ok &= sp->start16 == u16_prefix(buf, len, sp->start) && sp->end16 == u16_prefix(buf, len, sp->end);
+            prev_end = covered_to = sp->end;
+        }
+        for (size_t i = covered_to; i < len && ok;) { size_t n; ok &= is_ws(buf, len, i, &n); i += n; }
+        for (size_t p = 0; p < sg.n_paragraphs && ok; p++) {
+            const tt_seg_paragraph *pp = &sg.paragraphs[p];
+            ok &= pp->n_sentences >= 1 && pp->span.start == sg.sentences[pp->first_sentence].start &&
+                  pp->span.end == sg.sentences[pp->first_sentence + pp->n_sentences - 1].end &&
+                  pp->span.start16 == u16_prefix(buf, len, pp->span.start) && pp->span.end16 == u16_prefix(buf, len, pp->span.end);
+        }
+        CHECK(ok, "property round %d (len %zu) violated", r, len);
+        tt_segmentation_free(&sg);
+    }
+}
+
 int main(void) {
     size_t nc = sizeof CASES / sizeof CASES[0];
     for (size_t k = 0; k < nc; k++) check_case(k, &CASES[k]);
     for (size_t k = 0; k < sizeof U16 / sizeof U16[0]; k++) check_u16(k, &U16[k]);
     check_utf8_helpers();
     check_words();
+    property_test(3000);
     printf("test_segment: %zu cases, %d checks, %d failures\n", nc, checks, failures);
     return failures ? 1 : 0;
 }
