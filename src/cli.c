@@ -229,11 +229,11 @@ static void print_report(const tt_result *r, const char *text) {
 }
 
 static int cmd_detect(const options *o) {
+    tt_detector *d = open_detector(o);   /* first, so a missing model fails before stdin is read */
+    if (!d) return 1;
     size_t len = 0;
     char *text = read_all(o->input, &len);
-    if (!text) return 1;
-    tt_detector *d = open_detector(o);
-    if (!d) { free(text); return 1; }
+    if (!text) { tt_detector_free(d); return 1; }
     char err[512];
     int rc = 0;
     tt_result *r = tt_detect(d, text, len, &o->params, err, sizeof err);
