@@ -362,14 +362,23 @@ test('page: Stop cancels a running check and the page stays usable', { skip: why
 test('page: works offline after one visit (service worker + Cache Storage)', { skip: whyNoDetect() || false, timeout: 300000 }, async (t) => {
   const context = await browser.newContext({ viewport: { width: 1000, height: 800 } });
   try {
+    // Caches left by an older version, and one that is not ours.
+    const pre = await context.newPage();
+    await pre.goto(`${server.url}?sw=0&model=fixtures/no-such-model.ttm`);
+    await pre.evaluate(async () => {
+      await (await caches.open('telltale-v0')).put('/old', new Response('old'));
+      await (await caches.open('someone-else')).put('/x', new Response('x'));
+    });
+    await pre.close();
     const { page } = await openPage(context);
     await page.waitForFunction(() => document.body.dataset.offlineReady === 'yes', null, { timeout: 60000 });
-    const cached = await page.evaluate(async () => {
-      const names = await caches.keys();
-      const c = await caches.open(names[0]);
-      return { names, keys: (await c.keys()).map((r) => new URL(r.url).pathname) };
-    });
-    assert.equal(cached.names.length, 1, `one versioned cache: ${cached.names}`);
+    const current = await page.evaluate(() => self.TELLTALE_CONFIG.cache);
+    await page.waitForFunction(async (c) => (await caches.keys()).sort().join() === ['someone-else', c].sort().join(), current, { timeout: 20000, polling: 100 })
+      .catch(async () => assert.fail(`caches after activate: ${await page.evaluate(() => caches.keys())}`));
+    const cached = await page.evaluate(async (name) => {
+      const c = await caches.open(name);
+      return { names: [name], keys: (await c.keys()).map((r) => new URL(r.url).pathname) };
+    }, current);
     for (const p of ['/', '/app.js', '/worker.js', '/render.js', '/sw.js', '/wasm/telltale.mjs', '/wasm/dist/telltale.wasm', '/wasm/dist/telltale-nosimd.wasm', `/${modelUrlPath(MODEL)}`]) {
       if (p === '/sw.js') continue; // the browser keeps the service worker script itself
       assert.ok(cached.keys.includes(p), `${p} is cached (${cached.keys.join(' ')})`);
@@ -388,6 +397,25 @@ test('page: works offline after one visit (service worker + Cache Storage)', { s
     await page.screenshot({ path: join(ARTIFACTS, 'web-offline.png') });
   } finally {
     await context.close();
+  }
+});
+
+test('page: installable as an app (manifest, icons, service worker)', { skip: whyNoDetect() || false, timeout: 120000 }, async () => {
+  // A persistent profile: Chromium never offers installation in incognito-like contexts.
+  const dir = mkdtempSync(join(tmpdir(), 'telltale-install-'));
+  const ctx = await playwright.chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, args: ARGS });
+  try {
+    const page = ctx.pages()[0] || await ctx.newPage();
+    await page.goto(`${server.url}?model=${modelUrlPath(MODEL)}`);
+    await page.waitForFunction(() => document.body.dataset.offlineReady === 'yes', null, { timeout: 60000 });
+    const cdp = await ctx.newCDPSession(page);
+    const manifest = await cdp.send('Page.getAppManifest');
+    assert.deepEqual(manifest.errors, [], 'the manifest parses without errors');
+    const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+    assert.deepEqual(installabilityErrors, [], 'Chromium reports no installability errors');
+  } finally {
+    await ctx.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
