@@ -10,6 +10,12 @@
 //   det.close();
 //
 // Everything runs synchronously inside detect(); run it in a Worker to keep a page responsive.
+//
+// The module's imports today (see WebAssembly.Module.imports): env.tt_js_progress (progress and
+// cancellation, wasm/exports.c), wasi_snapshot_preview1.clock_time_get (timings_ms) and
+// env.emscripten_notify_memory_growth (a no-op here). fd_write (stdout/stderr to the console),
+// proc_exit, environ/args, random_get and a few fd stubs are provided for when the C code starts
+// needing them; any other import is given a stub that throws, naming it.
 
 const VERSION = '0.1.0';
 
