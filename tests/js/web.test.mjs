@@ -252,6 +252,7 @@ async function openPage(context, query = '', model = MODEL) {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') errors.push(`console ${m.type()}: ${m.text()}`); });
   await page.goto(`${server.url}?model=${modelUrlPath(model)}${query}`);
   await page.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: 60000 });
   const state = await page.evaluate(() => [document.body.dataset.state, document.getElementById('error').textContent]);
@@ -303,7 +304,7 @@ test(`page (${model ? relative(root, model) : 'no model'}): human, machine-like 
       }
       assert.ok(loadRequests.some((u) => u.includes('/wasm/dist/telltale')), 'the wasm came from this server');
       assert.ok(loadRequests.some((u) => u.endsWith('.ttm')), 'the model came from this server');
-      assert.deepEqual(errors, []);
+      assert.deepEqual(errors, [], 'no script errors, no console errors or warnings (CSP violations would show here)');
     } finally {
       await context.close();
     }
