@@ -388,6 +388,44 @@ static void behaviour(tt_detector *d) {
     tt_segmentation_free(&seg);
 }
 
+/* Over TT_PARA_CAP (512) sentences in a paragraph and TT_DOC_CAP (1024) in the document: the tests
+ * run on a seeded reservoir sample, every sentence is still scored, results are reproducible. */
+static void large_text(tt_detector *d) {
+    static const char *const W[] = {"the", "river", "quiet", "morning", "baker", "opened", "shop", "city", "council",
+        "voted", "bridge", "report", "long", "winter", "children", "played", "garden", "old", "train", "station"};
+    size_t cap = 1 << 17, len = 0;
+    char *t = malloc(cap);
+    uint32_t x = 12345;
+    for (int sIdx = 0; sIdx < 1100; sIdx++) {
+        if (sIdx == 600) len += (size_t)snprintf(t + len, cap - len, "\n\n");
+        int nw = 5 + (int)(x % 5);
+        for (int w = 0; w < nw; w++) {
+            x = x * 1103515245u + 12345u;
+            const char *word = W[(x >> 16) % 20];
+            if (w == 0) len += (size_t)snprintf(t + len, cap - len, "%c%s", word[0] - 32, word + 1);
+            else len += (size_t)snprintf(t + len, cap - len, " %s", word);
+        }
+        len += (size_t)snprintf(t + len, cap - len, ". ");
+    }
+    char err[256];
+    tt_result *a = tt_detect(d, t, len, NULL, err, sizeof err);
+    tt_result *b = tt_detect(d, t, len, NULL, err, sizeof err);
+    CHECK(a && b, "large text: %s", err);
+    if (a && b) {
+        size_t scored = 0;
+        for (size_t i = 0; i < a->n_sentences; i++) scored += a->sentences[i].score >= 0;
+        CHECK(a->n_sentences == 1100 && scored == 1100 && a->n_paragraphs == 2 && a->paragraphs[0].n_sentences == 600,
+              "large text: %zu sentences (%zu scored), %zu paragraphs", a->n_sentences, scored, a->n_paragraphs);
+        CHECK(a->document.tested && a->paragraphs[0].tested && a->paragraphs[1].tested && isfinite(a->document.mmd2) &&
+              isfinite(a->paragraphs[0].mmd2) && a->document.score >= 0 && a->document.score <= 1, "large text: all units tested");
+        CHECK(a->document.p_value == b->document.p_value && a->document.mmd2 == b->document.mmd2 &&
+              a->paragraphs[0].mmd2 == b->paragraphs[0].mmd2 && a->document.score == b->document.score, "large text: reproducible");
+    }
+    tt_result_free(a);
+    tt_result_free(b);
+    free(t);
+}
+
 /* ---- model errors -------------------------------------------------------------------------- */
 
 static void model_errors(const char *dir) {
@@ -432,6 +470,7 @@ int main(int argc, char **argv) {
     schema_round_trip(d, "invalid+emoji", bad, sizeof bad - 1);
     const char list[] = "Shopping list for the week:\n- milk and eggs from the farm\n- bread\n\n# Notes\nRemember to call the plumber about the sink today.";
     schema_round_trip(d, "list", list, sizeof list - 1);
+    large_text(d);
     model_errors(argv[1]);
     tt_detector_free(d);
     printf("test_detect: %d checks, %d failures\n", checks, failures);
