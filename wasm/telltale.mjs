@@ -464,9 +464,9 @@ export async function createDetector(options = {}) {
   return { info, detect, tokenize, forward, close };
 }
 
-// The C loader's message, said to be about the model file (once) — the caller passed bytes or a URL.
+// The C loader's message, said to be about the model file (unless it says so already: "model …").
 function modelFileError(message) {
-  return new Error(/^model file\b/.test(message) ? message : `model file: ${message}`);
+  return new Error(/^model\b/.test(message) ? message : `model file: ${message}`);
 }
 
 function abortError(message) {

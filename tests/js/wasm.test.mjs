@@ -232,11 +232,33 @@ test('corrupted models: the loader\'s message, the same as native, and no crash'
       await assert.rejects(createDetector({ model: bytes, wasm: kind }), (e) => {
         assert.ok(e instanceof Error);
         // the C message, said (once) to be about the model file
-        assert.equal(e.message, /^model file\b/.test(n.error) ? n.error : `model file: ${n.error}`, `${name} (${kind})`);
+        assert.equal(e.message, /^model\b/.test(n.error) ? n.error : `model file: ${n.error}`, `${name} (${kind})`);
         return true;
       });
     }
     t.diagnostic(`${name}: ${n.error}`);
+  }
+  // the detector's own checks, on the detector fixture: a detector tensor of the wrong shape
+  if (existsSync(TINY_DET)) {
+    const det0 = new Uint8Array(readFileSync(TINY_DET));
+    const bad = det0.slice();
+    const dv = new DataView(bad.buffer);
+    const table = 40 + dv.getUint32(8, true);
+    let hit = false;
+    for (let i = 0; i < dv.getUint32(12, true); i++) {
+      const e = table + 96 * i;
+      const name = new TextDecoder().decode(bad.subarray(e, e + 64)).replace(/\0+$/, '');
+      if (name === 'detector.fc2.weight') {
+        dv.setUint32(e + 72, dv.getUint32(e + 72, true) >>> 1, true); // halve shape[0]
+        hit = true;
+      }
+    }
+    assert.ok(hit, 'detector.fc2.weight not found in the detector fixture');
+    const n = native('-', 'open', bad);
+    assert.ok(n.error, 'native accepted a detector tensor of the wrong shape');
+    await assert.rejects(createDetector({ model: bad, wasm: 'simd' }),
+      (e) => e.message === (/^model\b/.test(n.error) ? n.error : `model file: ${n.error}`));
+    t.diagnostic(`detector tensor shape: ${n.error}`);
   }
   // the module cache is not poisoned: the good model still loads
   const det = await createDetector({ model: good, wasm: 'scalar' });
