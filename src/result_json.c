@@ -54,37 +54,38 @@ static int add_unit(cJSON *o, const tt_result *r, const tt_paragraph *p) {
     return rc;
 }
 
-char *tt_result_json(const tt_result *r, int pretty) {
-    if (!r) return NULL;
+/* One paragraph with its sentences. */
+static cJSON *paragraph_obj(const tt_result *r, const tt_paragraph *p) {
+    cJSON *po = cJSON_CreateObject();
+    if (!po) return NULL;
+    int rc = add_unit(po, r, p);
+    cJSON *sents = cJSON_AddArrayToObject(po, "sentences");
+    if (!sents) rc = -1;
+    for (size_t k = p->first_sentence; k < p->first_sentence + p->n_sentences && k < r->n_sentences && !rc; k++) {
+        const tt_sentence *s = &r->sentences[k];
+        cJSON *so = cJSON_CreateObject();
+        if (!so || !cJSON_AddItemToArray(sents, so)) { cJSON_Delete(so); rc = -1; break; }
+        rc |= add_span(so, s->start, s->end, s->start16, s->end16);
+        rc |= add_num(so, "score", s->score, s->score >= 0);
+        rc |= add_num(so, "raw", s->raw, s->score >= 0);
+        rc |= add_label(so, s->score >= 0 ? s->label : TT_LABEL_UNCERTAIN);
+    }
+    if (rc) { cJSON_Delete(po); return NULL; }
+    return po;
+}
+
+/* Everything but the paragraphs (an empty "paragraphs" array stands in for them). */
+static cJSON *root_obj(const tt_result *r) {
     cJSON *root = cJSON_CreateObject();
     if (!root) return NULL;
     int rc = 0;
     rc |= cJSON_AddStringToObject(root, "model", r->model ? r->model : "") ? 0 : -1;
     rc |= cJSON_AddStringToObject(root, "version", TELLTALE_VERSION) ? 0 : -1;
     cJSON *doc = cJSON_AddObjectToObject(root, "document");
-    if (!doc) goto fail;
-    rc |= add_unit(doc, r, &r->document);
-    cJSON *paras = cJSON_AddArrayToObject(root, "paragraphs");
-    if (!paras) goto fail;
-    for (size_t i = 0; i < r->n_paragraphs && !rc; i++) {
-        const tt_paragraph *p = &r->paragraphs[i];
-        cJSON *po = cJSON_CreateObject();
-        if (!po || !cJSON_AddItemToArray(paras, po)) { cJSON_Delete(po); goto fail; }
-        rc |= add_unit(po, r, p);
-        cJSON *sents = cJSON_AddArrayToObject(po, "sentences");
-        if (!sents) goto fail;
-        for (size_t k = p->first_sentence; k < p->first_sentence + p->n_sentences && k < r->n_sentences && !rc; k++) {
-            const tt_sentence *s = &r->sentences[k];
-            cJSON *so = cJSON_CreateObject();
-            if (!so || !cJSON_AddItemToArray(sents, so)) { cJSON_Delete(so); goto fail; }
-            rc |= add_span(so, s->start, s->end, s->start16, s->end16);
-            rc |= add_num(so, "score", s->score, s->score >= 0);
-            rc |= add_num(so, "raw", s->raw, s->score >= 0);
-            rc |= add_label(so, s->score >= 0 ? s->label : TT_LABEL_UNCERTAIN);
-        }
-    }
+    rc |= doc ? add_unit(doc, r, &r->document) : -1;
+    rc |= cJSON_AddArrayToObject(root, "paragraphs") ? 0 : -1;
     cJSON *warns = cJSON_AddArrayToObject(root, "warnings");
-    if (!warns) goto fail;
+    if (!warns) rc = -1;
     for (size_t i = 0; i < r->n_warnings && !rc; i++) {
         const char *w = r->warnings[i];
         const char *colon = strstr(w, ": ");
@@ -94,22 +95,72 @@ char *tt_result_json(const tt_result *r, int pretty) {
         memcpy(code, w, cl);
         code[cl] = 0;
         cJSON *wo = cJSON_CreateObject();
-        if (!wo || !cJSON_AddItemToArray(warns, wo)) { cJSON_Delete(wo); goto fail; }
+        if (!wo || !cJSON_AddItemToArray(warns, wo)) { cJSON_Delete(wo); rc = -1; break; }
         rc |= cJSON_AddStringToObject(wo, "code", code) ? 0 : -1;
         rc |= cJSON_AddStringToObject(wo, "message", colon ? colon + 2 : "") ? 0 : -1;
     }
     cJSON *tm = cJSON_AddObjectToObject(root, "timings_ms");
-    if (!tm) goto fail;
+    if (!tm) rc = -1;
     const double t[4] = {r->ms_segment, r->ms_features, r->ms_tests, r->ms_total};
     const char *tn[4] = {"segment", "features", "tests", "total"};
-    for (int i = 0; i < 4; i++) rc |= cJSON_AddNumberToObject(tm, tn[i], floor((t[i] > 0 ? t[i] : 0) * 1000.0 + 0.5) / 1000.0) ? 0 : -1;
-    if (rc) goto fail;
-    char *out = pretty ? cJSON_Print(root) : cJSON_PrintUnformatted(root);
+    for (int i = 0; i < 4 && !rc; i++) rc |= cJSON_AddNumberToObject(tm, tn[i], floor((t[i] > 0 ? t[i] : 0) * 1000.0 + 0.5) / 1000.0) ? 0 : -1;
+    if (rc) { cJSON_Delete(root); return NULL; }
+    return root;
+}
+
+typedef struct { char *p; size_t n, cap; } sbuf;
+static int sb_put(sbuf *b, const char *s, size_t n) {
+    if (b->n + n + 1 > b->cap) {
+        size_t nc = b->cap ? b->cap : 4096;
+        while (nc < b->n + n + 1) nc *= 2;
+        char *np = realloc(b->p, nc);
+        if (!np) return -1;
+        b->p = np; b->cap = nc;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+    return 0;
+}
+
+/* Pretty: one cJSON tree. Compact: the same bytes as cJSON_PrintUnformatted of that tree, but built
+ * one paragraph at a time, so a long text never holds the whole tree (≈ 1 KB per sentence) in memory.
+ * Strings are malloc'd (cJSON's default hooks), so tt_free releases them. */
+char *tt_result_json(const tt_result *r, int pretty) {
+    if (!r) return NULL;
+    cJSON *root = root_obj(r);
+    if (!root) return NULL;
+    if (pretty) {
+        cJSON *paras = cJSON_GetObjectItemCaseSensitive(root, "paragraphs");
+        for (size_t i = 0; i < r->n_paragraphs; i++) {
+            cJSON *po = paragraph_obj(r, &r->paragraphs[i]);
+            if (!po || !cJSON_AddItemToArray(paras, po)) { cJSON_Delete(po); cJSON_Delete(root); return NULL; }
+        }
+        char *out = cJSON_Print(root);
+        cJSON_Delete(root);
+        return out;
+    }
+    char *head = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
-    if (!out) return NULL;
-    /* cJSON allocates with malloc (its default hooks), so the caller's tt_free (free) releases it */
-    return out;
-fail:
-    cJSON_Delete(root);
-    return NULL;
+    if (!head) return NULL;
+    /* `"paragraphs":[]` cannot occur inside a JSON string (its quotes would be escaped) */
+    static const char key[] = ",\"paragraphs\":[";
+    char *at = strstr(head, ",\"paragraphs\":[]");
+    if (!at) { free(head); return NULL; }
+    size_t cut = (size_t)(at - head) + sizeof key - 1; /* just after '[' */
+    sbuf b = {NULL, 0, 0};
+    int rc = sb_put(&b, head, cut);
+    for (size_t i = 0; i < r->n_paragraphs && !rc; i++) {
+        cJSON *po = paragraph_obj(r, &r->paragraphs[i]);
+        char *ps = po ? cJSON_PrintUnformatted(po) : NULL;
+        cJSON_Delete(po);
+        if (!ps) { rc = -1; break; }
+        if (i) rc |= sb_put(&b, ",", 1);
+        rc |= sb_put(&b, ps, strlen(ps));
+        free(ps);
+    }
+    rc |= sb_put(&b, head + cut, strlen(head + cut));
+    free(head);
+    if (rc) { free(b.p); return NULL; }
+    return b.p;
 }

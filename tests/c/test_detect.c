@@ -152,7 +152,13 @@ static void schema_round_trip(tt_detector *d, const char *name, const char *text
     CHECK(r != NULL, "%s: %s", name, err);
     if (!r) return;
     char *js = tt_result_json(r, 1);
+    char *compact = tt_result_json(r, 0);
     cJSON *o = cJSON_Parse(js);
+    /* the compact form (built paragraph by paragraph) is exactly the pretty tree printed compactly */
+    char *recompact = o ? cJSON_PrintUnformatted(o) : NULL;
+    CHECK(compact && recompact && !strcmp(compact, recompact), "%s: compact JSON equals the tree's compact print", name);
+    free(recompact);
+    tt_free(compact);
     CHECK(o != NULL, "%s: JSON does not parse", name);
     if (!o) { tt_free(js); tt_result_free(r); return; }
     int n_keys = cJSON_GetArraySize(o);
