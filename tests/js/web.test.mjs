@@ -293,6 +293,11 @@ test(`page (${model ? relative(root, model) : 'no model'}): human, machine-like 
           `${r.sents.length} sentences, ${r.paras.length} paragraphs — rendered = CLI`);
         await page.screenshot({ path: join(ARTIFACTS, `web-desktop-${name}${tag}.png`), fullPage: true });
       }
+      if (!tag) {
+        await page.emulateMedia({ colorScheme: 'dark' });
+        await page.screenshot({ path: join(ARTIFACTS, 'web-desktop-dark.png'), fullPage: true });
+        await page.emulateMedia({ colorScheme: 'light' });
+      }
       // Keyboard: Tab from the textarea reaches the sentences; focus shows the score.
       await page.mouse.move(0, 0); // hovering also updates the info line
       await page.focus('#results mark.sent');
