@@ -70,6 +70,9 @@ function buildNative() {
   if (ifMissing && existsSync(NATIVE_OUT)) return;
   need('cmake', 'apt-get install cmake');
   if (!which('cc') && !which('gcc') && !which('clang')) fail('no C compiler found: apt-get install build-essential');
+  if (!['/usr/include/cjson/cJSON.h', '/usr/local/include/cjson/cJSON.h'].some((p) => existsSync(p))) {
+    console.warn('build: cjson/cJSON.h not found in /usr/include or /usr/local/include: apt-get install libcjson-dev');
+  }
   run('cmake', ['-S', '.', '-B', 'build', ...generatorArgs('build'), '-DCMAKE_BUILD_TYPE=Release']);
   run('cmake', ['--build', 'build', '-j', jobs]);
 }
