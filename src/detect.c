@@ -32,7 +32,8 @@
 #define TT_PARA_CAP 512   /* most sentences a paragraph's test uses (reservoir sample beyond) */
 #define TT_DOC_CAP 1024   /* most sentences the document's test uses */
 
-static const char *const FEATURE_NAMES[TT_N_FEATURES] = {"sent_mean", "mmd2", "logprob", "entropy", "fastdetect"};
+static const char *const FEATURE_NAMES[TT_N_FEATURES] = {"sent_mean", "mmd2", "logprob", "entropy", "fastdetect",
+                                                          "ce_mean"};
 
 struct tt_detector {
     tt_model *model;             /* the loaded model (owned) */
@@ -44,6 +45,7 @@ struct tt_detector {
     const float *fc2_w, *fc2_b;  /* [p, h], [p] */
     const float *ref_raw;        /* [n_ref, d] */
     const float *ref_phi;        /* [n_ref, p] */
+    const float *ce_w, *ce_b;    /* [d], [1] linear classifier head on x; NULL unless "ce_mean" is used */
     tt_kernel kern;              /* kernel parameters */
     double *kxx;                 /* [n_ref, n_ref] reference kernel matrix, computed at open */
     tt_state *state;             /* forward scratch, reused by every sentence */
@@ -218,7 +220,7 @@ int tt_det_config_parse(const char *json, int d_model, tt_det_config *c, char *e
             if (strcmp(e->valuestring, FEATURE_NAMES[k]) == 0) id = k;
         if (id < 0) {
             seterr(err, err_len, "model metadata: calibration.document.features[%d] is %s%s%s, not a known feature "
-                   "(sent_mean, mmd2, logprob, entropy, fastdetect)", i, cJSON_IsString(e) ? "\"" : "",
+                   "(sent_mean, mmd2, logprob, entropy, fastdetect, ce_mean)", i, cJSON_IsString(e) ? "\"" : "",
                    cJSON_IsString(e) ? e->valuestring : "not a string", cJSON_IsString(e) ? "\"" : "");
             goto done;
         }
@@ -280,6 +282,11 @@ static tt_detector *open_model(tt_model *m, char *err, size_t err_len) {
         !(d->ref_raw = tensor_f32(m, "detector.ref_raw", n, dm, err, err_len)) ||
         !(d->ref_phi = tensor_f32(m, "detector.ref_phi", n, p, err, err_len)))
         goto fail;
+    for (int i = 0; i < c->n_feat; i++)
+        if (c->feat[i] == TT_F_CE_MEAN &&
+            (!(d->ce_w = tensor_f32(m, "detector.ce.weight", dm, 0, err, err_len)) ||
+             !(d->ce_b = tensor_f32(m, "detector.ce.bias", 1, 0, err, err_len))))
+            goto fail;
     d->kern.d = (int)dm; d->kern.p = (int)p;
     d->kern.eps = c->epsilon; d->kern.sigma = c->sigma; d->kern.sigma0 = c->sigma0;
     d->kxx = malloc((size_t)n * n * sizeof *d->kxx);
@@ -377,6 +384,12 @@ tt_status tt_sentence_features(tt_detector *d, const char *text, size_t start, s
         f->x[j] = (float)(s / (double)T);
     }
     deep_feature(d, H, T, f->phi);
+    f->ce = 0;
+    if (d->ce_w) {                        /* ce = w·x + b */
+        double z = d->ce_b[0];
+        for (int j = 0; j < dm; j++) z += (double)d->ce_w[j] * f->x[j];
+        f->ce = z;
+    }
     f->logprob = f->entropy = f->var = 0;
     for (size_t t = 0; t < T; t++) {      /* stats[t] is about token t given bos + tokens before it */
         f->logprob += d->stats[t].logprob;
@@ -401,7 +414,7 @@ typedef struct {
     double *krow;        /* [cap, n_ref] */
     tt_rng rng;          /* reservoir sampling beyond cap */
     /* exact sums over all sentences offered */
-    double sum_s, sum_lp, sum_ent, sum_var, n_tok;
+    double sum_s, sum_lp, sum_ent, sum_var, sum_ce, n_tok;
 } sent_set;
 
 static int set_init(sent_set *s, size_t cap, int d, int p, int n_ref, uint64_t seed) {
@@ -418,7 +431,7 @@ static void set_free(sent_set *s) { free(s->x); free(s->phi); free(s->krow); }
 static void set_reset(sent_set *s) {
     s->kept = s->seen = 0;
     tt_rng_seed(&s->rng, s->seed);
-    s->sum_s = s->sum_lp = s->sum_ent = s->sum_var = s->n_tok = 0;
+    s->sum_s = s->sum_lp = s->sum_ent = s->sum_var = s->sum_ce = s->n_tok = 0;
 }
 static void set_add(sent_set *s, const tt_sent_features *f, int d, int p, int n_ref) {
     size_t slot;
@@ -429,6 +442,7 @@ static void set_add(sent_set *s, const tt_sent_features *f, int d, int p, int n_
     }
     s->seen++;
     s->sum_s += f->score; s->sum_lp += f->logprob; s->sum_ent += f->entropy; s->sum_var += f->var;
+    s->sum_ce += f->ce;
     s->n_tok += (double)f->n_tokens;
     if (slot == (size_t)-1) return;
     memcpy(s->x + slot * d, f->x, (size_t)d * sizeof(float));
@@ -474,6 +488,7 @@ static tt_status set_evaluate(tt_detector *d, sent_set *s, const tt_params *p, s
     out->feat[TT_F_LOGPROB] = s->n_tok > 0 ? s->sum_lp / s->n_tok : 0;
     out->feat[TT_F_ENTROPY] = s->n_tok > 0 ? s->sum_ent / s->n_tok : 0;
     out->feat[TT_F_FASTDETECT] = (s->sum_lp + s->sum_ent) / sqrt(s->sum_var > 1e-9 ? s->sum_var : 1e-9);
+    out->feat[TT_F_CE_MEAN] = ns > 0 ? s->sum_ce / ns : 0;
     return TT_OK;
 }
 

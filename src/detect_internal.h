@@ -13,7 +13,8 @@ extern "C" {
 #endif
 
 /* Document-level features of the calibration's logistic model (docs/detector.md). */
-enum { TT_F_SENT_MEAN = 0, TT_F_MMD2 = 1, TT_F_LOGPROB = 2, TT_F_ENTROPY = 3, TT_F_FASTDETECT = 4, TT_N_FEATURES = 5 };
+enum { TT_F_SENT_MEAN = 0, TT_F_MMD2 = 1, TT_F_LOGPROB = 2, TT_F_ENTROPY = 3, TT_F_FASTDETECT = 4, TT_F_CE_MEAN = 5,
+       TT_N_FEATURES = 6 };
 
 /* The `detector` and `calibration` metadata (docs/model-format.md). */
 typedef struct {
@@ -50,6 +51,7 @@ typedef struct {
     double logprob, entropy, var;  /* sums over the sentence's scored tokens */
     size_t n_tokens;       /* tokens used (≤ max_tokens) */
     size_t n_tokens_total; /* tokens of the whole sentence */
+    double ce;             /* logit of the linear classifier head on x (0 when the model has none) */
 } tt_sent_features;
 
 /* Features of text[start..end) (invalid UTF-8 replaced, tokenized on its own). TT_ERR_ARG with

@@ -59,7 +59,7 @@ static void golden(tt_detector *d, const char *dir) {
     int dm = 64;
     float *x = malloc(dm * sizeof *x), *phi = malloc(c->phi_dim * sizeof *phi);
     double *krow = malloc(c->n_ref * sizeof *krow);
-    tt_sent_features f = {x, phi, krow, 0, 0, 0, 0, 0, 0, 0};
+    tt_sent_features f = {x, phi, krow, 0, 0, 0, 0, 0, 0, 0, 0};
     double mx = 0, mp = 0, ms = 0, mpr = 0, mlm = 0;
     const cJSON *s;
     int k = 0;
@@ -270,7 +270,7 @@ static void behaviour(tt_detector *d) {
         const tt_det_config *c = tt_detector_config(d);
         float x[64], phi[64];
         double *krow = malloc(c->n_ref * sizeof *krow);
-        tt_sent_features f = {x, phi, krow, 0, 0, 0, 0, 0, 0, 0};
+        tt_sent_features f = {x, phi, krow, 0, 0, 0, 0, 0, 0, 0, 0};
         char e2[256];
         r = run(d, one, NULL);
         CHECK(tt_sentence_features(d, one, 0, strlen(one), &f, e2, sizeof e2) == TT_OK, "features: %s", e2);
