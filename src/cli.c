@@ -16,13 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifdef TT_CJSON_LOCAL
-#include "cJSON.h"
-#else
-#include <cjson/cJSON.h>
-#endif
-
 #include "engine.h"
+#include "score_jsonl.h"
 #include "telltale.h"
 
 #define DEFAULT_MODEL "telltale-small.ttm"
@@ -250,24 +245,6 @@ static int cmd_detect(const options *o) {
     return rc;
 }
 
-static void emit(cJSON *o) {
-    char *s = cJSON_PrintUnformatted(o);
-    if (s) { printf("%s\n", s); free(s); }
-    else printf("{\"id\":null,\"error\":\"out of memory\"}\n");
-    fflush(stdout);
-}
-
-static void emit_error(const cJSON *id, const char *msg) {
-    cJSON *o = cJSON_CreateObject();
-    if (!o) { printf("{\"id\":null,\"error\":\"out of memory\"}\n"); return; }
-    cJSON_AddItemToObject(o, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
-    cJSON_AddStringToObject(o, "error", msg);
-    emit(o);
-    cJSON_Delete(o);
-}
-
-static double round6(double x) { char b[32]; snprintf(b, sizeof b, "%.6g", x); return strtod(b, NULL); }
-
 static int cmd_score(const options *o) {
     tt_detector *d = open_detector(o);
     if (!d) return 1;
@@ -277,51 +254,11 @@ static int cmd_score(const options *o) {
     long lineno = 0;
     while ((n = getline(&line, &cap, stdin)) >= 0) {
         lineno++;
-        size_t len = (size_t)n;
-        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) len--;
-        size_t k = 0;
-        while (k < len && (line[k] == ' ' || line[k] == '\t')) k++;
-        if (k == len) continue; /* blank line: not an input */
-        char msg[600];
-        cJSON *in = cJSON_ParseWithLength(line, len);
-        if (!in) {
-            snprintf(msg, sizeof msg, "line %ld: invalid JSON", lineno);
-            emit_error(NULL, msg);
-            continue;
-        }
-        const cJSON *id = cJSON_IsObject(in) ? cJSON_GetObjectItemCaseSensitive(in, "id") : NULL;
-        const cJSON *text = cJSON_IsObject(in) ? cJSON_GetObjectItemCaseSensitive(in, "text") : NULL;
-        if (!cJSON_IsObject(in)) snprintf(msg, sizeof msg, "line %ld: expected a JSON object {\"id\": ..., \"text\": \"...\"}", lineno);
-        else if (!cJSON_IsString(text)) snprintf(msg, sizeof msg, "line %ld: missing \"text\" (a string)", lineno);
-        if (!cJSON_IsObject(in) || !cJSON_IsString(text)) {
-            emit_error(id, msg);
-            cJSON_Delete(in);
-            continue;
-        }
-        char err[512];
-        tt_result *r = tt_detect(d, text->valuestring, strlen(text->valuestring), &o->params, err, sizeof err);
-        if (!r) {
-            snprintf(msg, sizeof msg, "line %ld: %s", lineno, err);
-            emit_error(id, msg);
-            cJSON_Delete(in);
-            continue;
-        }
-        size_t scored = 0;
-        for (size_t i = 0; i < r->n_sentences; i++) scored += r->sentences[i].score >= 0;
-        cJSON *out = cJSON_CreateObject();
-        if (out) {
-            cJSON_AddItemToObject(out, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
-            if (r->document.score >= 0) cJSON_AddNumberToObject(out, "score", round6(r->document.score));
-            else cJSON_AddNullToObject(out, "score");
-            cJSON_AddStringToObject(out, "label", tt_label_name(r->document.label));
-            if (r->document.tested) cJSON_AddNumberToObject(out, "p_value", round6(r->document.p_value));
-            else cJSON_AddNullToObject(out, "p_value");
-            cJSON_AddNumberToObject(out, "n_sentences", (double)scored);
-            emit(out);
-            cJSON_Delete(out);
-        } else printf("{\"id\":null,\"error\":\"out of memory\"}\n");
-        tt_result_free(r);
-        cJSON_Delete(in);
+        char *out = NULL;
+        if (!tt_score_jsonl_line(d, &o->params, line, (size_t)n, lineno, &out)) continue; /* blank line */
+        printf("%s\n", out ? out : "{\"id\":null,\"error\":\"out of memory\"}");
+        free(out);
+        fflush(stdout);
     }
     free(line);
     tt_detector_free(d);

@@ -1,0 +1,81 @@
+/* score_jsonl.c — one line of `telltale score --jsonl` (see score_jsonl.h and src/cli.c). */
+#include "score_jsonl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef TT_CJSON_LOCAL
+#include "cJSON.h"
+#else
+#include <cjson/cJSON.h>
+#endif
+
+static char *error_line(const cJSON *id, const char *msg) {
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    cJSON_AddItemToObject(o, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
+    cJSON_AddStringToObject(o, "error", msg);
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+static double round6(double x) { char b[32]; snprintf(b, sizeof b, "%.6g", x); return strtod(b, NULL); }
+
+int tt_score_jsonl_line(tt_detector *d, const tt_params *params, const char *line, size_t len, long lineno,
+                        char **out) {
+    *out = NULL;
+    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) len--;
+    size_t k = 0;
+    while (k < len && (line[k] == ' ' || line[k] == '\t')) k++;
+    if (k == len) return 0; /* blank line: not an input */
+    char msg[600];
+    cJSON *in = cJSON_ParseWithLength(line, len);
+    if (!in) {
+        snprintf(msg, sizeof msg, "line %ld: invalid JSON", lineno);
+        *out = error_line(NULL, msg);
+        return 1;
+    }
+    const cJSON *id = cJSON_IsObject(in) ? cJSON_GetObjectItemCaseSensitive(in, "id") : NULL;
+    const cJSON *text = cJSON_IsObject(in) ? cJSON_GetObjectItemCaseSensitive(in, "text") : NULL;
+    if (!cJSON_IsObject(in) || !cJSON_IsString(text)) {
+        if (!cJSON_IsObject(in)) snprintf(msg, sizeof msg, "line %ld: expected a JSON object {\"id\": ..., \"text\": \"...\"}", lineno);
+        else snprintf(msg, sizeof msg, "line %ld: missing \"text\" (a string)", lineno);
+        *out = error_line(id, msg);
+        cJSON_Delete(in);
+        return 1;
+    }
+    if (cJSON_IsNumber(id) && !(id->valuedouble * 0 == 0)) {
+        /* 1e999 parses as infinity, which JSON cannot carry back: refuse rather than answer for "null" */
+        snprintf(msg, sizeof msg, "line %ld: \"id\" is a number out of range (it cannot be echoed); use a string", lineno);
+        *out = error_line(NULL, msg);
+        cJSON_Delete(in);
+        return 1;
+    }
+    char err[512];
+    tt_result *r = tt_detect(d, text->valuestring, strlen(text->valuestring), params, err, sizeof err);
+    if (!r) {
+        snprintf(msg, sizeof msg, "line %ld: %s", lineno, err);
+        *out = error_line(id, msg);
+        cJSON_Delete(in);
+        return 1;
+    }
+    size_t scored = 0;
+    for (size_t i = 0; i < r->n_sentences; i++) scored += r->sentences[i].score >= 0;
+    cJSON *o = cJSON_CreateObject();
+    if (o) {
+        cJSON_AddItemToObject(o, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
+        if (r->document.score >= 0) cJSON_AddNumberToObject(o, "score", round6(r->document.score));
+        else cJSON_AddNullToObject(o, "score");
+        cJSON_AddStringToObject(o, "label", tt_label_name(r->document.label));
+        if (r->document.tested) cJSON_AddNumberToObject(o, "p_value", round6(r->document.p_value));
+        else cJSON_AddNullToObject(o, "p_value");
+        cJSON_AddNumberToObject(o, "n_sentences", (double)scored);
+        *out = cJSON_PrintUnformatted(o);
+        cJSON_Delete(o);
+    }
+    tt_result_free(r);
+    cJSON_Delete(in);
+    return 1;
+}

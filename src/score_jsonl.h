@@ -1,0 +1,17 @@
+/* score_jsonl.h — one line of `telltale score --jsonl` (the CLI's evaluation contract, src/cli.c).
+ * Kept apart from cli.c so that the fuzz harness tests/fuzz/fuzz_jsonl.c runs the same code. */
+#ifndef TELLTALE_SCORE_JSONL_H
+#define TELLTALE_SCORE_JSONL_H
+
+#include <stddef.h>
+
+#include "telltale.h"
+
+/* The output for input line number `lineno` (line[0..len), any bytes, a trailing \n / \r\n
+ * ignored): {"id", "score", "label", "p_value", "n_sentences"} or {"id", "error"}.
+ * Returns 0 for a blank line (no output), else 1 with *out the line without its newline (free with
+ * free()); *out is NULL only when out of memory (the caller prints an error line itself). */
+int tt_score_jsonl_line(tt_detector *d, const tt_params *params, const char *line, size_t len, long lineno,
+                        char **out);
+
+#endif
