@@ -31,6 +31,9 @@
 
 #define TT_PARA_CAP 512   /* most sentences a paragraph's test uses (reservoir sample beyond) */
 #define TT_DOC_CAP 1024   /* most sentences the document's test uses */
+/* most reference sentences: the n_ref × n_ref kernel matrix (8·n_ref² bytes, 128 MiB at the limit)
+ * and the sets' kernel rows ((TT_PARA_CAP + TT_DOC_CAP)·8·n_ref bytes) are sized by it */
+#define TT_MAX_NREF 4096
 
 static const char *const FEATURE_NAMES[TT_N_FEATURES] = {"sent_mean", "mmd2", "logprob", "entropy", "fastdetect",
                                                           "ce_mean"};
@@ -171,7 +174,7 @@ int tt_det_config_parse(const char *json, int d_model, tt_det_config *c, char *e
     if (get_int(det, "detector", "max_tokens", 1, 4096, &c->max_tokens, err, err_len) ||
         get_int(det, "detector", "phi_hidden", 1, 65536, &c->phi_hidden, err, err_len) ||
         get_int(det, "detector", "phi_dim", 1, 65536, &c->phi_dim, err, err_len) ||
-        get_int(det, "detector", "n_ref", 2, 100000, &c->n_ref, err, err_len) ||
+        get_int(det, "detector", "n_ref", 2, TT_MAX_NREF, &c->n_ref, err, err_len) ||
         get_int(det, "detector", "min_words", 1, 1000, &c->min_words, err, err_len) ||
         get_num(det, "detector", "epsilon", &c->epsilon, err, err_len) ||
         get_num(det, "detector", "sigma", &c->sigma, err, err_len) ||

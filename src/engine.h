@@ -22,6 +22,12 @@
 extern "C" {
 #endif
 
+/* Resource limits on what a model file may ask for (docs/model-format.md, docs/hardening.md): every
+ * allocation the engine makes from file fields is either bounded by the file's size or by these. */
+#define TT_MAX_CHUNK_LIMIT 1024u              /* tokenizer.max_chunk ≤ this (BPE costs O(max_chunk) per byte) */
+#define TT_MAX_TOKEN_BYTES (64u << 20)        /* the bytes of all tokens together (tokenizer tables) */
+#define TT_MAX_WINDOW_BYTES (512u << 20)      /* forward scratch for one context window (tt_state_new) */
+
 typedef enum {
     TT_OK = 0,
     TT_ERR_IO = 1,        /* file could not be read */

@@ -157,11 +157,25 @@ static int parse_metadata(const char *json, size_t json_len, tt_config *c, char 
     if (!expect_str(to, "tokenizer", "type", "byte-bpe", err, err_len)) goto done;
     if (!expect_str(to, "tokenizer", "pretokenizer", "telltale-v1", err, err_len)) goto done;
     if (!get_int(to, "tokenizer", "n_merges", 0, c->vocab_size - 257, &c->n_merges, err, err_len)) goto done;
-    if (!get_int(to, "tokenizer", "max_chunk", 1, 1 << 16, &c->max_chunk, err, err_len)) goto done;
+    if (!get_int(to, "tokenizer", "max_chunk", 1, TT_MAX_CHUNK_LIMIT, &c->max_chunk, err, err_len)) goto done;
     if (c->bos_id < 256 + c->n_merges) {
         tt_seterr(err, err_len, "metadata: model.bos_id = %d collides with a byte or merge token (expected ≥ %d)",
                   c->bos_id, 256 + c->n_merges);
         goto done;
+    }
+    {
+        /* scratch of one forward window (tt_state_new): C·(8d + f + V + 2) + V floats and C·max(d, f)
+         * int8; bounded here, since C·V can be far larger than the tensors that imply C and V */
+        uint64_t C = (uint64_t)c->context, d = (uint64_t)c->d_model, f = (uint64_t)c->d_ff, V = (uint64_t)c->vocab_size;
+        uint64_t work = 4 * (C * (8 * d + f + V + 2) + V) + C * (d > f ? d : f);
+        if (work > TT_MAX_WINDOW_BYTES) {
+            tt_seterr(err, err_len,
+                      "metadata: model.context = %d with d_model = %d, d_ff = %d, vocab_size = %d needs %llu MiB of "
+                      "forward scratch per window, more than the %u MiB limit (TT_MAX_WINDOW_BYTES)",
+                      c->context, c->d_model, c->d_ff, c->vocab_size, (unsigned long long)(work >> 20),
+                      TT_MAX_WINDOW_BYTES >> 20);
+            goto done;
+        }
     }
     ok = 1;
 done:
@@ -300,7 +314,7 @@ static int build_tokenizer(tt_model *m, char *err, size_t err_len) {
         return 0;
     }
     memset(m->pair_rank, 0xFF, ((size_t)1 << bits) * sizeof *m->pair_rank); /* all -1: empty */
-    /* token lengths first (bounded by max_chunk, so the byte pool is at most 256 + nm·max_chunk) */
+    /* token lengths first (each ≤ max_chunk; the byte pool, their sum, ≤ TT_MAX_TOKEN_BYTES) */
     size_t total = 256;
     for (uint32_t i = 0; i < 256; i++) m->tok_len[i] = 1;
     for (uint32_t r = 0; r < nm; r++) {
@@ -321,6 +335,12 @@ static int build_tokenizer(tt_model *m, char *err, size_t err_len) {
         }
         m->tok_len[id] = len;
         total += len;
+        if (total > TT_MAX_TOKEN_BYTES) {
+            tt_seterr(err, err_len,
+                      "tensor 'tokenizer.merges': the tokens of merges 0..%u spell more than %u MiB in total "
+                      "(TT_MAX_TOKEN_BYTES); expected a real vocabulary", r, TT_MAX_TOKEN_BYTES >> 20);
+            return 0;
+        }
     }
     m->tok_bytes = malloc(total);
     if (!m->tok_bytes) {
