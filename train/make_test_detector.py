@@ -40,7 +40,7 @@ GOLDEN = "tests/fixtures/detector_golden.json"
 SEED = 20261127
 MAX_TOKENS, PHI_HIDDEN, PHI_DIM, N_REF, MIN_WORDS, EPS = 24, 32, 16, 64, 5, 0.1
 LN_EPS = 1e-5
-FEATURES = ["sent_mean", "mmd2", "logprob", "entropy", "fastdetect"]
+FEATURES = ["sent_mean", "mmd2", "logprob", "entropy", "fastdetect", "ce_mean"]
 # "machine" sentences for the toy calibration: the technical words only, a clear shift
 MACHINE_WORDS = """model token window merge tensor kernel detector sentence paragraph human machine text
 offline engine quantized attention layer norm weight bias scale vector matrix context stride entropy rank
@@ -144,6 +144,9 @@ def main():
         "fc2.bias": (0.1 * g.standard_normal(PHI_DIM)).astype(np.float32),
     }
     det64 = {k: v.astype(np.float64) for k, v in det.items()}
+    gce = np.random.default_rng(SEED + 100)  # the linear classifier head (ce_mean feature)
+    ce_w = (gce.standard_normal(d) / np.sqrt(d)).astype(np.float32)
+    ce_b = np.array([0.1], dtype=np.float32)
     fz = Featurizer(m, tok, cfg, det64)
 
     ref = [fz.sentence(s) for s in human_sentences(SEED, N_REF)]
@@ -172,7 +175,9 @@ def main():
             mmd2 = offdiag_mean(kxx) + offdiag_mean(kernel(Y, PY, Y, PY, sigma, sigma0)) - 2 * kernel(R, P, Y, PY, sigma, sigma0).mean()
         else:
             mmd2 = s[0] - 1.0  # one sentence: no Kyy pair (as src/detect.c and train/detector.py)
-        return [float(np.mean(s)), float(mmd2), lp / ntok, ent / ntok, (lp + ent) / np.sqrt(max(var, 1e-9))]
+        ce = [float(f["x"].astype(np.float32).astype(np.float64) @ ce_w.astype(np.float64) + float(ce_b[0])) for f in fs]
+        return [float(np.mean(s)), float(mmd2), lp / ntok, ent / ntok, (lp + ent) / np.sqrt(max(var, 1e-9)),
+                float(np.mean(ce))]
 
     # ---- toy calibration: held-out human vs "machine" sentences and 4-sentence documents
     hum = [fz.sentence(s) for s in human_sentences(SEED + 1, 40)]
@@ -207,6 +212,8 @@ def main():
         out["detector." + k] = v
     out["detector.ref_raw"] = ref_raw
     out["detector.ref_phi"] = ref_phi
+    out["detector.ce.weight"] = ce_w
+    out["detector.ce.bias"] = ce_b
     ttm.write_ttm(OUT, meta, out)
 
     # ---- goldens

@@ -275,7 +275,8 @@ static void behaviour(tt_detector *d) {
         r = run(d, one, NULL);
         CHECK(tt_sentence_features(d, one, 0, strlen(one), &f, e2, sizeof e2) == TT_OK, "features: %s", e2);
         double T = (double)f.n_tokens;
-        double feat[TT_N_FEATURES] = {f.score, f.score - 1.0, f.logprob / T, f.entropy / T, (f.logprob + f.entropy) / sqrt(f.var)};
+        double feat[TT_N_FEATURES] = {f.score, f.score - 1.0, f.logprob / T, f.entropy / T, (f.logprob + f.entropy) / sqrt(f.var),
+                                      f.ce};
         double want = tt_detector_doc_prob(d, feat);
         CHECK(r && r->n_sentences == 1 && r->sentences[0].raw == f.score && r->document.score == want && isnan(r->document.mmd2),
               "one-sentence document probability from its features (%g vs %g)", r ? r->document.score : -1, want);
