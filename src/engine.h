@@ -127,7 +127,7 @@ void tt_matmul_i8_ref(float *y, const int8_t *xq, const float *xs, const int8_t 
                       const float *bias, int T, int in, int out);
 void tt_matmul_i8(float *y, const int8_t *xq, const float *xs, const int8_t *w, const float *ws,
                   const float *bias, int T, int in, int out);   /* fastest available kernel */
-const char *tt_kernel_name(void); /* "wasm-simd128", "x86-avx2", "x86-sse4.1" or "scalar" */
+const char *tt_kernel_name(void); /* "wasm-simd128", "x86-avx-vnni", "x86-avx2" or "scalar" */
 
 #ifdef __cplusplus
 }

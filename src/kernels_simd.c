@@ -5,17 +5,28 @@
  * Both kernels sign-extend int8 to int16 and use a pairwise multiply-add into int32 lanes
  * (|product| ≤ 16129, a pair ≤ 32258: no saturation), so the int32 sums are exact and equal to the
  * scalar reference; the float epilogue is the shared tt_i8_epilogue, so outputs are bit-identical.
- * Blocking: 4 output rows × 2 tokens per pass (weights loaded once for two tokens, activations once
- * for four rows); rows are the outer loop so a block of weights stays in L1 while tokens stream.
- * Tails (odd T, out % 4, in % 16 or in % 8) fall back to plain loops with the same arithmetic.
+ * Blocking: blocks of TT_ROW_BLOCK output rows (their weights, ≤ 48 KiB for in ≤ 768, stay in L1/L2)
+ * are the outer loop; inside a block, pairs of tokens, and for each pair 4 rows at a time (weights
+ * loaded once for two tokens, activations once for four rows). Writing y a whole row segment at a
+ * time matters for the LM head (out = V): one output row is 32 KiB away from the next, and writing
+ * 4 floats into each of T rows in turn (rows outer, tokens inner) keeps T lines of the same L1 set
+ * live at once. The 4 rows' int32 sums are reduced into one vector and the epilogue runs on 4 lanes
+ * (the same IEEE operations in the same order as tt_i8_epilogue, so still bit-identical).
+ * Tails (odd T, out % 4, in % 8/16/32) fall back to plain loops with the same arithmetic.
+ *
+ * x86 with AVX-VNNI: vpdpbusd multiplies unsigned by signed bytes, so activations are offset to
+ * u8 = xq + 128 (an XOR with 0x80) and 128·Σ_i w[o][i] is subtracted from each sum; the int32
+ * arithmetic wraps, and because the true sum fits in int32 the wrapped result is exact.
  *
  * Built only when SIMD is enabled (TT_NO_SIMD not defined): wasm simd128 under __wasm_simd128__,
- * AVX2 on x86-64 selected at run time with __builtin_cpu_supports. Otherwise tt_simd_matmul_i8
- * returns NULL and tt_matmul_i8 uses the scalar reference. */
+ * AVX-VNNI or AVX2 on x86-64 selected at run time with __builtin_cpu_supports. Otherwise
+ * tt_simd_matmul_i8 returns NULL and tt_matmul_i8 uses the scalar reference. */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "kernels_simd.h"
+
+#define TT_ROW_BLOCK 64 /* output rows per block */
 
 /* Scalar dot product of the i in [i0, in) tail, shared by both kernels. */
 static inline int32_t dot_tail(const int8_t *w, const int8_t *x, int i0, int in) {
@@ -32,6 +43,21 @@ static inline int32_t hsum_i32x4(v128_t v) {
            wasm_i32x4_extract_lane(v, 2) + wasm_i32x4_extract_lane(v, 3);
 }
 
+/* [Σ a0, Σ a1, Σ a2, Σ a3]: the four accumulators' lane sums in one vector (integer: exact). */
+static inline v128_t reduce4_wasm(v128_t a0, v128_t a1, v128_t a2, v128_t a3) {
+    v128_t s01 = wasm_i32x4_add(wasm_i32x4_shuffle(a0, a1, 0, 4, 1, 5), wasm_i32x4_shuffle(a0, a1, 2, 6, 3, 7));
+    v128_t s23 = wasm_i32x4_add(wasm_i32x4_shuffle(a2, a3, 0, 4, 1, 5), wasm_i32x4_shuffle(a2, a3, 2, 6, 3, 7));
+    return wasm_i32x4_add(wasm_i32x4_shuffle(s01, s23, 0, 1, 4, 5), wasm_i32x4_shuffle(s01, s23, 2, 3, 6, 7));
+}
+
+/* y[0..4) = tt_i8_epilogue(acc[k], ws[k], xs, bias[k]) on 4 lanes (same operations, same order). */
+static inline void epilogue4_wasm(float *y, v128_t acc, const float *ws, float xs, const float *bias) {
+    v128_t scale = wasm_f32x4_mul(wasm_v128_load(ws), wasm_f32x4_splat(xs));
+    v128_t v = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc), scale);
+    v = wasm_f32x4_add(v, bias ? wasm_v128_load(bias) : wasm_f32x4_splat(0.0f));
+    wasm_v128_store(y, v);
+}
+
 /* One token × one row: Σ_i w[i]·x[i]. */
 static inline int32_t dot1_wasm(const int8_t *w, const int8_t *x, int in) {
     v128_t acc = wasm_i32x4_splat(0);
@@ -43,51 +69,51 @@ static inline int32_t dot1_wasm(const int8_t *w, const int8_t *x, int in) {
 
 static void matmul_i8_wasm(float *y, const int8_t *xq, const float *xs, const int8_t *w,
                            const float *ws, const float *bias, int T, int in, int out) {
-    int o = 0;
-    for (; o + 4 <= out; o += 4) {
-        const int8_t *w0 = w + (size_t)o * in, *w1 = w0 + in, *w2 = w1 + in, *w3 = w2 + in;
+    for (int ob = 0; ob < out; ob += TT_ROW_BLOCK) {
+        int oe = ob + TT_ROW_BLOCK < out ? ob + TT_ROW_BLOCK : out;
         int t = 0;
         for (; t + 2 <= T; t += 2) {
             const int8_t *xa = xq + (size_t)t * in, *xb = xa + in;
-            v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
-            v128_t b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-            int i = 0;
-            for (; i + 8 <= in; i += 8) {
-                v128_t x0 = wasm_i16x8_load8x8(xa + i), x1 = wasm_i16x8_load8x8(xb + i);
-                v128_t v0 = wasm_i16x8_load8x8(w0 + i), v1 = wasm_i16x8_load8x8(w1 + i);
-                v128_t v2 = wasm_i16x8_load8x8(w2 + i), v3 = wasm_i16x8_load8x8(w3 + i);
-                a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(v0, x0));
-                a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(v1, x0));
-                a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(v2, x0));
-                a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(v3, x0));
-                b0 = wasm_i32x4_add(b0, wasm_i32x4_dot_i16x8(v0, x1));
-                b1 = wasm_i32x4_add(b1, wasm_i32x4_dot_i16x8(v1, x1));
-                b2 = wasm_i32x4_add(b2, wasm_i32x4_dot_i16x8(v2, x1));
-                b3 = wasm_i32x4_add(b3, wasm_i32x4_dot_i16x8(v3, x1));
+            float *ya = y + (size_t)t * out, *yb = ya + out;
+            int o = ob;
+            for (; o + 4 <= oe; o += 4) {
+                const int8_t *w0 = w + (size_t)o * in, *w1 = w0 + in, *w2 = w1 + in, *w3 = w2 + in;
+                v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+                v128_t b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+                int i = 0;
+                for (; i + 8 <= in; i += 8) {
+                    v128_t x0 = wasm_i16x8_load8x8(xa + i), x1 = wasm_i16x8_load8x8(xb + i);
+                    v128_t v0 = wasm_i16x8_load8x8(w0 + i), v1 = wasm_i16x8_load8x8(w1 + i);
+                    v128_t v2 = wasm_i16x8_load8x8(w2 + i), v3 = wasm_i16x8_load8x8(w3 + i);
+                    a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(v0, x0));
+                    a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(v1, x0));
+                    a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(v2, x0));
+                    a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(v3, x0));
+                    b0 = wasm_i32x4_add(b0, wasm_i32x4_dot_i16x8(v0, x1));
+                    b1 = wasm_i32x4_add(b1, wasm_i32x4_dot_i16x8(v1, x1));
+                    b2 = wasm_i32x4_add(b2, wasm_i32x4_dot_i16x8(v2, x1));
+                    b3 = wasm_i32x4_add(b3, wasm_i32x4_dot_i16x8(v3, x1));
+                }
+                v128_t sa = reduce4_wasm(a0, a1, a2, a3), sb = reduce4_wasm(b0, b1, b2, b3);
+                if (i < in) {
+                    sa = wasm_i32x4_add(sa, wasm_i32x4_make(dot_tail(w0, xa, i, in), dot_tail(w1, xa, i, in),
+                                                            dot_tail(w2, xa, i, in), dot_tail(w3, xa, i, in)));
+                    sb = wasm_i32x4_add(sb, wasm_i32x4_make(dot_tail(w0, xb, i, in), dot_tail(w1, xb, i, in),
+                                                            dot_tail(w2, xb, i, in), dot_tail(w3, xb, i, in)));
+                }
+                epilogue4_wasm(ya + o, sa, ws + o, xs[t], bias ? bias + o : NULL);
+                epilogue4_wasm(yb + o, sb, ws + o, xs[t + 1], bias ? bias + o : NULL);
             }
-            float *ya = y + (size_t)t * out + o, *yb = ya + out;
-            const float *bb = bias ? bias + o : NULL;
-            ya[0] = tt_i8_epilogue(hsum_i32x4(a0) + dot_tail(w0, xa, i, in), ws[o + 0], xs[t], bb ? bb[0] : 0.0f);
-            ya[1] = tt_i8_epilogue(hsum_i32x4(a1) + dot_tail(w1, xa, i, in), ws[o + 1], xs[t], bb ? bb[1] : 0.0f);
-            ya[2] = tt_i8_epilogue(hsum_i32x4(a2) + dot_tail(w2, xa, i, in), ws[o + 2], xs[t], bb ? bb[2] : 0.0f);
-            ya[3] = tt_i8_epilogue(hsum_i32x4(a3) + dot_tail(w3, xa, i, in), ws[o + 3], xs[t], bb ? bb[3] : 0.0f);
-            yb[0] = tt_i8_epilogue(hsum_i32x4(b0) + dot_tail(w0, xb, i, in), ws[o + 0], xs[t + 1], bb ? bb[0] : 0.0f);
-            yb[1] = tt_i8_epilogue(hsum_i32x4(b1) + dot_tail(w1, xb, i, in), ws[o + 1], xs[t + 1], bb ? bb[1] : 0.0f);
-            yb[2] = tt_i8_epilogue(hsum_i32x4(b2) + dot_tail(w2, xb, i, in), ws[o + 2], xs[t + 1], bb ? bb[2] : 0.0f);
-            yb[3] = tt_i8_epilogue(hsum_i32x4(b3) + dot_tail(w3, xb, i, in), ws[o + 3], xs[t + 1], bb ? bb[3] : 0.0f);
+            for (; o < oe; o++) {
+                const int8_t *wr = w + (size_t)o * in;
+                ya[o] = tt_i8_epilogue(dot1_wasm(wr, xa, in), ws[o], xs[t], bias ? bias[o] : 0.0f);
+                yb[o] = tt_i8_epilogue(dot1_wasm(wr, xb, in), ws[o], xs[t + 1], bias ? bias[o] : 0.0f);
+            }
         }
-        for (; t < T; t++) {
-            const int8_t *xa = xq + (size_t)t * in;
-            for (int k = 0; k < 4; k++)
-                y[(size_t)t * out + o + k] = tt_i8_epilogue(dot1_wasm(w0 + (size_t)k * in, xa, in), ws[o + k], xs[t],
-                                                            bias ? bias[o + k] : 0.0f);
-        }
-    }
-    for (; o < out; o++) {
-        const int8_t *wr = w + (size_t)o * in;
-        for (int t = 0; t < T; t++)
-            y[(size_t)t * out + o] = tt_i8_epilogue(dot1_wasm(wr, xq + (size_t)t * in, in), ws[o], xs[t],
-                                                    bias ? bias[o] : 0.0f);
+        for (; t < T; t++)
+            for (int o = ob; o < oe; o++)
+                y[(size_t)t * out + o] = tt_i8_epilogue(dot1_wasm(w + (size_t)o * in, xq + (size_t)t * in, in), ws[o],
+                                                        xs[t], bias ? bias[o] : 0.0f);
     }
 }
 
@@ -96,16 +122,41 @@ tt_matmul_fn tt_simd_matmul_i8(const char **name) {
     return matmul_i8_wasm;
 }
 
+int tt_simd_kernels(tt_matmul_fn *fns, const char **names, int cap) {
+    if (cap < 1) return 0;
+    fns[0] = matmul_i8_wasm;
+    names[0] = "wasm-simd128";
+    return 1;
+}
+
 #elif !defined(TT_NO_SIMD) && (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 
 #define TT_AVX2 __attribute__((target("avx2")))
+#define TT_VNNI __attribute__((target("avx2,avxvnni")))
 
 TT_AVX2 static inline int32_t hsum_i32x8(__m256i v) {
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E)); /* swap 64-bit halves */
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1)); /* swap 32-bit pairs */
     return _mm_cvtsi128_si32(s);
+}
+
+/* [Σ a0, Σ a1, Σ a2, Σ a3]: the four accumulators' lane sums in one vector (integer: exact). */
+TT_AVX2 static inline __m128i reduce4_avx2(__m256i a0, __m256i a1, __m256i a2, __m256i a3) {
+    __m128i r0 = _mm_add_epi32(_mm256_castsi256_si128(a0), _mm256_extracti128_si256(a0, 1));
+    __m128i r1 = _mm_add_epi32(_mm256_castsi256_si128(a1), _mm256_extracti128_si256(a1, 1));
+    __m128i r2 = _mm_add_epi32(_mm256_castsi256_si128(a2), _mm256_extracti128_si256(a2, 1));
+    __m128i r3 = _mm_add_epi32(_mm256_castsi256_si128(a3), _mm256_extracti128_si256(a3, 1));
+    return _mm_hadd_epi32(_mm_hadd_epi32(r0, r1), _mm_hadd_epi32(r2, r3));
+}
+
+/* y[0..4) = tt_i8_epilogue(acc[k], ws[k], xs, bias[k]) on 4 lanes (same operations, same order). */
+TT_AVX2 static inline void epilogue4_x86(float *y, __m128i acc, const float *ws, float xs, const float *bias) {
+    __m128 scale = _mm_mul_ps(_mm_loadu_ps(ws), _mm_set1_ps(xs));
+    __m128 v = _mm_mul_ps(_mm_cvtepi32_ps(acc), scale);
+    v = _mm_add_ps(v, bias ? _mm_loadu_ps(bias) : _mm_setzero_ps());
+    _mm_storeu_ps(y, v);
 }
 
 /* 16 int8 at p, sign-extended to 16 int16. */
@@ -124,58 +175,153 @@ TT_AVX2 static inline int32_t dot1_avx2(const int8_t *w, const int8_t *x, int in
 
 TT_AVX2 static void matmul_i8_avx2(float *y, const int8_t *xq, const float *xs, const int8_t *w,
                                    const float *ws, const float *bias, int T, int in, int out) {
-    int o = 0;
-    for (; o + 4 <= out; o += 4) {
-        const int8_t *w0 = w + (size_t)o * in, *w1 = w0 + in, *w2 = w1 + in, *w3 = w2 + in;
+    for (int ob = 0; ob < out; ob += TT_ROW_BLOCK) {
+        int oe = ob + TT_ROW_BLOCK < out ? ob + TT_ROW_BLOCK : out;
         int t = 0;
         for (; t + 2 <= T; t += 2) {
             const int8_t *xa = xq + (size_t)t * in, *xb = xa + in;
-            __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-            __m256i b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-            int i = 0;
-            for (; i + 16 <= in; i += 16) {
-                __m256i x0 = load16_i8_as_i16(xa + i), x1 = load16_i8_as_i16(xb + i);
-                __m256i v0 = load16_i8_as_i16(w0 + i), v1 = load16_i8_as_i16(w1 + i);
-                __m256i v2 = load16_i8_as_i16(w2 + i), v3 = load16_i8_as_i16(w3 + i);
-                a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(v0, x0));
-                a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(v1, x0));
-                a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(v2, x0));
-                a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(v3, x0));
-                b0 = _mm256_add_epi32(b0, _mm256_madd_epi16(v0, x1));
-                b1 = _mm256_add_epi32(b1, _mm256_madd_epi16(v1, x1));
-                b2 = _mm256_add_epi32(b2, _mm256_madd_epi16(v2, x1));
-                b3 = _mm256_add_epi32(b3, _mm256_madd_epi16(v3, x1));
+            float *ya = y + (size_t)t * out, *yb = ya + out;
+            int o = ob;
+            for (; o + 4 <= oe; o += 4) {
+                const int8_t *w0 = w + (size_t)o * in, *w1 = w0 + in, *w2 = w1 + in, *w3 = w2 + in;
+                __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+                __m256i b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+                int i = 0;
+                for (; i + 16 <= in; i += 16) {
+                    __m256i x0 = load16_i8_as_i16(xa + i), x1 = load16_i8_as_i16(xb + i);
+                    __m256i v0 = load16_i8_as_i16(w0 + i), v1 = load16_i8_as_i16(w1 + i);
+                    __m256i v2 = load16_i8_as_i16(w2 + i), v3 = load16_i8_as_i16(w3 + i);
+                    a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(v0, x0));
+                    a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(v1, x0));
+                    a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(v2, x0));
+                    a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(v3, x0));
+                    b0 = _mm256_add_epi32(b0, _mm256_madd_epi16(v0, x1));
+                    b1 = _mm256_add_epi32(b1, _mm256_madd_epi16(v1, x1));
+                    b2 = _mm256_add_epi32(b2, _mm256_madd_epi16(v2, x1));
+                    b3 = _mm256_add_epi32(b3, _mm256_madd_epi16(v3, x1));
+                }
+                __m128i sa = reduce4_avx2(a0, a1, a2, a3), sb = reduce4_avx2(b0, b1, b2, b3);
+                if (i < in) {
+                    sa = _mm_add_epi32(sa, _mm_setr_epi32(dot_tail(w0, xa, i, in), dot_tail(w1, xa, i, in),
+                                                          dot_tail(w2, xa, i, in), dot_tail(w3, xa, i, in)));
+                    sb = _mm_add_epi32(sb, _mm_setr_epi32(dot_tail(w0, xb, i, in), dot_tail(w1, xb, i, in),
+                                                          dot_tail(w2, xb, i, in), dot_tail(w3, xb, i, in)));
+                }
+                epilogue4_x86(ya + o, sa, ws + o, xs[t], bias ? bias + o : NULL);
+                epilogue4_x86(yb + o, sb, ws + o, xs[t + 1], bias ? bias + o : NULL);
             }
-            float *ya = y + (size_t)t * out + o, *yb = ya + out;
-            const float *bb = bias ? bias + o : NULL;
-            ya[0] = tt_i8_epilogue(hsum_i32x8(a0) + dot_tail(w0, xa, i, in), ws[o + 0], xs[t], bb ? bb[0] : 0.0f);
-            ya[1] = tt_i8_epilogue(hsum_i32x8(a1) + dot_tail(w1, xa, i, in), ws[o + 1], xs[t], bb ? bb[1] : 0.0f);
-            ya[2] = tt_i8_epilogue(hsum_i32x8(a2) + dot_tail(w2, xa, i, in), ws[o + 2], xs[t], bb ? bb[2] : 0.0f);
-            ya[3] = tt_i8_epilogue(hsum_i32x8(a3) + dot_tail(w3, xa, i, in), ws[o + 3], xs[t], bb ? bb[3] : 0.0f);
-            yb[0] = tt_i8_epilogue(hsum_i32x8(b0) + dot_tail(w0, xb, i, in), ws[o + 0], xs[t + 1], bb ? bb[0] : 0.0f);
-            yb[1] = tt_i8_epilogue(hsum_i32x8(b1) + dot_tail(w1, xb, i, in), ws[o + 1], xs[t + 1], bb ? bb[1] : 0.0f);
-            yb[2] = tt_i8_epilogue(hsum_i32x8(b2) + dot_tail(w2, xb, i, in), ws[o + 2], xs[t + 1], bb ? bb[2] : 0.0f);
-            yb[3] = tt_i8_epilogue(hsum_i32x8(b3) + dot_tail(w3, xb, i, in), ws[o + 3], xs[t + 1], bb ? bb[3] : 0.0f);
+            for (; o < oe; o++) {
+                const int8_t *wr = w + (size_t)o * in;
+                ya[o] = tt_i8_epilogue(dot1_avx2(wr, xa, in), ws[o], xs[t], bias ? bias[o] : 0.0f);
+                yb[o] = tt_i8_epilogue(dot1_avx2(wr, xb, in), ws[o], xs[t + 1], bias ? bias[o] : 0.0f);
+            }
         }
-        for (; t < T; t++) {
-            const int8_t *xa = xq + (size_t)t * in;
-            for (int k = 0; k < 4; k++)
-                y[(size_t)t * out + o + k] = tt_i8_epilogue(dot1_avx2(w0 + (size_t)k * in, xa, in), ws[o + k], xs[t],
-                                                            bias ? bias[o + k] : 0.0f);
-        }
+        for (; t < T; t++)
+            for (int o = ob; o < oe; o++)
+                y[(size_t)t * out + o] = tt_i8_epilogue(dot1_avx2(w + (size_t)o * in, xq + (size_t)t * in, in), ws[o],
+                                                        xs[t], bias ? bias[o] : 0.0f);
     }
-    for (; o < out; o++) {
-        const int8_t *wr = w + (size_t)o * in;
-        for (int t = 0; t < T; t++)
-            y[(size_t)t * out + o] = tt_i8_epilogue(dot1_avx2(wr, xq + (size_t)t * in, in), ws[o], xs[t],
-                                                    bias ? bias[o] : 0.0f);
+}
+
+/* AVX-VNNI: Σ_i (xq[i] + 128)·w[i] over i < in32 (multiples of 32) with vpdpbusd, minus
+ * 128·Σ_i w[i] (corr, per row, over the same range), plus the scalar tail over [in32, in). */
+TT_VNNI static inline __m256i dpbusd(__m256i acc, __m256i u8, __m256i s8) {
+    return _mm256_dpbusd_avx_epi32(acc, u8, s8);
+}
+
+TT_VNNI static inline __m256i load32_u8(const int8_t *p) { /* xq + 128 as unsigned bytes */
+    return _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(const void *)p), _mm256_set1_epi8((char)0x80));
+}
+
+TT_VNNI static inline int32_t dot1_vnni(const int8_t *w, const int8_t *x, int in32, int in, int32_t corr) {
+    __m256i acc = _mm256_setzero_si256();
+    for (int i = 0; i < in32; i += 32)
+        acc = dpbusd(acc, load32_u8(x + i), _mm256_loadu_si256((const __m256i *)(const void *)(w + i)));
+    return (int32_t)((uint32_t)hsum_i32x8(acc) - (uint32_t)corr) + dot_tail(w, x, in32, in);
+}
+
+TT_VNNI static void matmul_i8_vnni(float *y, const int8_t *xq, const float *xs, const int8_t *w,
+                                   const float *ws, const float *bias, int T, int in, int out) {
+    int in32 = in & ~31;
+    int32_t corr[TT_ROW_BLOCK]; /* 128·Σ_{i<in32} w[o][i] for the block's rows (fits: ≤ 128·127·in) */
+    const __m256i ones = _mm256_set1_epi8(1);
+    for (int ob = 0; ob < out; ob += TT_ROW_BLOCK) {
+        int oe = ob + TT_ROW_BLOCK < out ? ob + TT_ROW_BLOCK : out;
+        for (int o = ob; o < oe; o++) {
+            __m256i acc = _mm256_setzero_si256();
+            for (int i = 0; i < in32; i += 32)
+                acc = dpbusd(acc, ones, _mm256_loadu_si256((const __m256i *)(const void *)(w + (size_t)o * in + i)));
+            corr[o - ob] = (int32_t)((uint32_t)hsum_i32x8(acc) << 7);
+        }
+        int t = 0;
+        for (; t + 2 <= T; t += 2) {
+            const int8_t *xa = xq + (size_t)t * in, *xb = xa + in;
+            float *ya = y + (size_t)t * out, *yb = ya + out;
+            int o = ob;
+            for (; o + 4 <= oe; o += 4) {
+                const int8_t *w0 = w + (size_t)o * in, *w1 = w0 + in, *w2 = w1 + in, *w3 = w2 + in;
+                __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+                __m256i b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+                for (int i = 0; i < in32; i += 32) {
+                    __m256i x0 = load32_u8(xa + i), x1 = load32_u8(xb + i);
+                    __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)(w0 + i));
+                    __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(w1 + i));
+                    __m256i v2 = _mm256_loadu_si256((const __m256i *)(const void *)(w2 + i));
+                    __m256i v3 = _mm256_loadu_si256((const __m256i *)(const void *)(w3 + i));
+                    a0 = dpbusd(a0, x0, v0);
+                    a1 = dpbusd(a1, x0, v1);
+                    a2 = dpbusd(a2, x0, v2);
+                    a3 = dpbusd(a3, x0, v3);
+                    b0 = dpbusd(b0, x1, v0);
+                    b1 = dpbusd(b1, x1, v1);
+                    b2 = dpbusd(b2, x1, v2);
+                    b3 = dpbusd(b3, x1, v3);
+                }
+                __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(corr + (o - ob)));
+                __m128i sa = _mm_sub_epi32(reduce4_avx2(a0, a1, a2, a3), c);
+                __m128i sb = _mm_sub_epi32(reduce4_avx2(b0, b1, b2, b3), c);
+                if (in32 < in) {
+                    sa = _mm_add_epi32(sa, _mm_setr_epi32(dot_tail(w0, xa, in32, in), dot_tail(w1, xa, in32, in),
+                                                          dot_tail(w2, xa, in32, in), dot_tail(w3, xa, in32, in)));
+                    sb = _mm_add_epi32(sb, _mm_setr_epi32(dot_tail(w0, xb, in32, in), dot_tail(w1, xb, in32, in),
+                                                          dot_tail(w2, xb, in32, in), dot_tail(w3, xb, in32, in)));
+                }
+                epilogue4_x86(ya + o, sa, ws + o, xs[t], bias ? bias + o : NULL);
+                epilogue4_x86(yb + o, sb, ws + o, xs[t + 1], bias ? bias + o : NULL);
+            }
+            for (; o < oe; o++) {
+                const int8_t *wr = w + (size_t)o * in;
+                ya[o] = tt_i8_epilogue(dot1_vnni(wr, xa, in32, in, corr[o - ob]), ws[o], xs[t], bias ? bias[o] : 0.0f);
+                yb[o] = tt_i8_epilogue(dot1_vnni(wr, xb, in32, in, corr[o - ob]), ws[o], xs[t + 1], bias ? bias[o] : 0.0f);
+            }
+        }
+        for (; t < T; t++)
+            for (int o = ob; o < oe; o++)
+                y[(size_t)t * out + o] = tt_i8_epilogue(dot1_vnni(w + (size_t)o * in, xq + (size_t)t * in, in32, in,
+                                                                  corr[o - ob]),
+                                                        ws[o], xs[t], bias ? bias[o] : 0.0f);
     }
 }
 
 tt_matmul_fn tt_simd_matmul_i8(const char **name) {
-    if (!__builtin_cpu_supports("avx2")) return NULL;
-    if (name) *name = "x86-avx2";
-    return matmul_i8_avx2;
+    tt_matmul_fn fns[2];
+    const char *names[2];
+    if (tt_simd_kernels(fns, names, 2) == 0) return NULL;
+    if (name) *name = names[0];
+    return fns[0];
+}
+
+int tt_simd_kernels(tt_matmul_fn *fns, const char **names, int cap) {
+    int n = 0;
+    if (n < cap && __builtin_cpu_supports("avxvnni") && __builtin_cpu_supports("avx2")) {
+        fns[n] = matmul_i8_vnni;
+        names[n++] = "x86-avx-vnni";
+    }
+    if (n < cap && __builtin_cpu_supports("avx2")) {
+        fns[n] = matmul_i8_avx2;
+        names[n++] = "x86-avx2";
+    }
+    return n;
 }
 
 #else
@@ -184,6 +330,13 @@ tt_matmul_fn tt_simd_matmul_i8(const char **name) {
     (void)name;
     (void)dot_tail;
     return NULL;
+}
+
+int tt_simd_kernels(tt_matmul_fn *fns, const char **names, int cap) {
+    (void)fns;
+    (void)names;
+    (void)cap;
+    return 0;
 }
 
 #endif

@@ -10,8 +10,12 @@ typedef void (*tt_matmul_fn)(float *y, const int8_t *xq, const float *xs, const 
 
 /* The SIMD kernel usable on this machine (checked at run time on x86), or NULL when none is
  * compiled in (TT_NO_SIMD, or no simd128 / x86) or the CPU lacks it. If name is not NULL and a
- * kernel is returned, *name gets its name ("wasm-simd128", "x86-avx2"). */
+ * kernel is returned, *name gets its name ("wasm-simd128", "x86-avx-vnni", "x86-avx2"). */
 tt_matmul_fn tt_simd_matmul_i8(const char **name);
+
+/* Every SIMD kernel usable on this machine, fastest first (the first is tt_simd_matmul_i8's), so
+ * tests can check each against the scalar reference: fills up to cap entries, returns the count. */
+int tt_simd_kernels(tt_matmul_fn *fns, const char **names, int cap);
 
 /* The float epilogue every kernel applies, in this exact order, so all kernels agree bit for bit. */
 static inline float tt_i8_epilogue(int32_t acc, float ws, float xs, float bias) {

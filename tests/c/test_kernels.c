@@ -77,12 +77,14 @@ static void test_matmul(int T, int in, int out, int with_bias, uint64_t seed) {
                 break;
             }
         }
-    tt_matmul_fn simd = tt_simd_matmul_i8(NULL);
-    if (simd) {
+    tt_matmul_fn simd[4];
+    const char *simd_names[4];
+    int n_simd = tt_simd_kernels(simd, simd_names, 4); /* every SIMD kernel this CPU can run */
+    for (int k = 0; k < n_simd; k++) {
         memset(y1, 0xFF, sizeof(float) * T * out);
-        simd(y1, xq, xs, w, ws, bias, T, in, out);
-        CHECK(memcmp(y0, y1, sizeof(float) * T * out) == 0, "simd != ref bitwise for T=%d in=%d out=%d bias=%d", T, in,
-              out, with_bias);
+        simd[k](y1, xq, xs, w, ws, bias, T, in, out);
+        CHECK(memcmp(y0, y1, sizeof(float) * T * out) == 0, "%s != ref bitwise for T=%d in=%d out=%d bias=%d",
+              simd_names[k], T, in, out, with_bias);
     }
     memset(y1, 0xFF, sizeof(float) * T * out);
     tt_matmul_i8(y1, xq, xs, w, ws, bias, T, in, out);
@@ -99,8 +101,15 @@ static void test_matmul(int T, int in, int out, int with_bias, uint64_t seed) {
 int main(void) {
     const char *name = tt_kernel_name();
     printf("kernel: %s\n", name);
-    CHECK(strcmp(name, "scalar") == 0 || strcmp(name, "x86-avx2") == 0 || strcmp(name, "wasm-simd128") == 0,
+    CHECK(strcmp(name, "scalar") == 0 || strcmp(name, "x86-avx2") == 0 || strcmp(name, "x86-avx-vnni") == 0 ||
+              strcmp(name, "wasm-simd128") == 0,
           "unknown kernel name %s", name);
+    {
+        tt_matmul_fn fns[4];
+        const char *names[4];
+        int n = tt_simd_kernels(fns, names, 4);
+        for (int k = 0; k < n; k++) printf("  also tested: %s\n", names[k]);
+    }
 #ifdef TT_NO_SIMD
     CHECK(strcmp(name, "scalar") == 0, "TT_SIMD=OFF must select the scalar kernel, got %s", name);
 #endif
@@ -120,5 +129,7 @@ int main(void) {
     test_matmul(33, 256, 768, 1, seed++);
     test_matmul(17, 1024, 256, 1, seed++);
     test_matmul(5, 4099, 9, 0, seed++); /* long rows: 4099·127² stays far inside int32 */
+    test_matmul(9, 100, 200, 1, seed++);  /* several 64-row blocks, a partial last block, in % 32 ≠ 0 */
+    test_matmul(64, 192, 8192 / 16 + 3, 0, seed++); /* LM-head-like: many blocks, out % 4 ≠ 0 */
     TEST_DONE("test_kernels");
 }
