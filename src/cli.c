@@ -245,16 +245,49 @@ static int cmd_detect(const options *o) {
     return rc;
 }
 
+/* Longest input line of `score --jsonl`: the JSON of a text of TT_MAX_TEXT_BYTES with every byte
+ * escaped as \u00XX (6 bytes each), plus room for the id. Keeps memory bounded on any input. */
+#define MAX_JSONL_LINE (6u * TT_MAX_TEXT_BYTES + 65536u)
+
+/* Reads one line (with its '\n', NUL bytes kept) into *buf, growing it up to max bytes; returns its
+ * length, or -1 at the end of the input. A longer line is consumed to its end, *too_long set, and
+ * only its first max bytes kept. */
+static long read_line(FILE *f, char **buf, size_t *cap, size_t max, int *too_long) {
+    size_t n = 0;
+    int c;
+    *too_long = 0;
+    while ((c = getc_unlocked(f)) != EOF) {
+        if (n < max) {
+            if (n + 1 >= *cap) {
+                size_t nc = *cap ? *cap * 2 : 4096;
+                if (nc > max + 1) nc = max + 1;
+                char *nb = realloc(*buf, nc);
+                if (!nb) { *too_long = 1; } else { *buf = nb; *cap = nc; }
+            }
+            if (n + 1 < *cap) (*buf)[n++] = (char)c;
+        } else *too_long = 1;
+        if (c == '\n') break;
+    }
+    if (c == EOF && n == 0 && !*too_long) return -1;
+    return (long)n;
+}
+
 static int cmd_score(const options *o) {
     tt_detector *d = open_detector(o);
     if (!d) return 1;
     char *line = NULL;
     size_t cap = 0;
-    ssize_t n;
-    long lineno = 0;
-    while ((n = getline(&line, &cap, stdin)) >= 0) {
+    long n, lineno = 0;
+    int too_long;
+    while ((n = read_line(stdin, &line, &cap, MAX_JSONL_LINE, &too_long)) >= 0) {
         lineno++;
         char *out = NULL;
+        if (too_long) {
+            printf("{\"id\":null,\"error\":\"line %ld: longer than %u bytes, the most a text of TT_MAX_TEXT_BYTES = %u "
+                   "bytes needs as JSON: split it into parts\"}\n", lineno, MAX_JSONL_LINE, (unsigned)TT_MAX_TEXT_BYTES);
+            fflush(stdout);
+            continue;
+        }
         if (!tt_score_jsonl_line(d, &o->params, line, (size_t)n, lineno, &out)) continue; /* blank line */
         printf("%s\n", out ? out : "{\"id\":null,\"error\":\"out of memory\"}");
         free(out);
