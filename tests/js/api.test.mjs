@@ -209,8 +209,9 @@ const TSC = '/usr/bin/tsc';
 test('types: wasm/telltale.d.ts type-checks typical uses (tsc --strict)', {
   skip: existsSync(TSC) ? false : 'tsc is not installed (apt-get install node-typescript)',
 }, () => {
-  const r = spawnSync(TSC, ['--noEmit', '--strict', '--target', 'es2022', '--module', 'node16',
-    '--moduleResolution', 'node16', '--lib', 'es2022,dom', 'tests/js/types-check.mts'], { cwd: root });
+  // tsconfig: --strict, node16 resolution, lib es2022+dom, and types: [] so that an @types/node some
+  // dependency brings into node_modules (newer than Debian's tsc 4.8 parses) stays out of the check
+  const r = spawnSync(TSC, ['-p', 'tests/js/tsconfig.types-check.json'], { cwd: root });
   assert.equal(r.status, 0, `tsc: ${r.stdout}${r.stderr}`);
 });
 
