@@ -119,7 +119,8 @@ tt_status tt_forward(const tt_model *m, tt_state *s, const int32_t *ids, size_t 
 /* ---- kernels (kernels.c: scalar reference; kernels_simd.c: wasm SIMD128 / x86 when available) ---- */
 
 /* Quantize rows of x [rows, cols] to int8 with one scale per row: x ≈ xs[r]·xq[r][c]. */
-void tt_quantize_rows(const float *x, int rows, int cols, int8_t *xq, float *xs);
+void tt_quantize_rows_ref(const float *x, int rows, int cols, int8_t *xq, float *xs); /* scalar reference */
+void tt_quantize_rows(const float *x, int rows, int cols, int8_t *xq, float *xs);     /* SIMD when available, same bits */
 
 /* y[t][o] = ws[o]·xs[t]·Σ_i w[o][i]·xq[t][i] + (bias ? bias[o] : 0)
  *   xq: [T, in] int8, xs: [T]; w: [out, in] int8, ws: [out]; y: [T, out] float. */

@@ -15,7 +15,7 @@
  * train/ttm.py's quantize_rows); xq = round-half-even(x / xs) clamped to [-127, 127].
  * Non-finite inputs (only possible from a model file with non-finite weights) never cause undefined
  * behaviour: NaN quotients become 0. */
-void tt_quantize_rows(const float *x, int rows, int cols, int8_t *xq, float *xs) {
+void tt_quantize_rows_ref(const float *x, int rows, int cols, int8_t *xq, float *xs) {
     for (int r = 0; r < rows; r++) {
         const float *xr = x + (size_t)r * cols;
         int8_t *qr = xq + (size_t)r * cols;
@@ -37,6 +37,12 @@ void tt_quantize_rows(const float *x, int rows, int cols, int8_t *xq, float *xs)
             qr[c] = (int8_t)v;
         }
     }
+}
+
+void tt_quantize_rows(const float *x, int rows, int cols, int8_t *xq, float *xs) {
+    tt_quantize_fn f = tt_simd_quantize_rows();
+    if (f) f(x, rows, cols, xq, xs);
+    else tt_quantize_rows_ref(x, rows, cols, xq, xs);
 }
 
 /* Reference: y[t][o] = (ws[o]·xs[t]) · Σ_i w[o][i]·xq[t][i] + bias[o]

@@ -21,6 +21,7 @@
  * Built only when SIMD is enabled (TT_NO_SIMD not defined): wasm simd128 under __wasm_simd128__,
  * AVX-VNNI or AVX2 on x86-64 selected at run time with __builtin_cpu_supports. Otherwise
  * tt_simd_matmul_i8 returns NULL and tt_matmul_i8 uses the scalar reference. */
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -116,6 +117,56 @@ static void matmul_i8_wasm(float *y, const int8_t *xq, const float *xs, const in
                                                         xs[t], bias ? bias[o] : 0.0f);
     }
 }
+
+/* tt_quantize_rows_ref with 4 lanes: the same IEEE operations per element. pmax/pmin are
+ * `a < b ? b : a` / `b < a ? b : a`, i.e. the reference's comparisons (a NaN |x| never wins the max). */
+static void quantize_rows_wasm(const float *x, int rows, int cols, int8_t *xq, float *xs) {
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * cols;
+        int8_t *qr = xq + (size_t)r * cols;
+        v128_t m = wasm_f32x4_splat(0.0f);
+        int c = 0;
+        for (; c + 4 <= cols; c += 4) m = wasm_f32x4_pmax(m, wasm_f32x4_abs(wasm_v128_load(xr + c)));
+        float amax = 0.0f;
+        for (int k = 0; k < 4; k++) {
+            float a = wasm_f32x4_extract_lane(m, 0);
+            m = wasm_i32x4_shuffle(m, m, 1, 2, 3, 0);
+            if (a > amax) amax = a;
+        }
+        for (; c < cols; c++) {
+            float a = fabsf(xr[c]);
+            if (a > amax) amax = a;
+        }
+        float s = amax > 0.0f ? amax / 127.0f : 1.0f;
+        xs[r] = s;
+        const v128_t vs = wasm_f32x4_splat(s), hi = wasm_f32x4_splat(127.0f), lo = wasm_f32x4_splat(-127.0f);
+        const v128_t magic = wasm_f32x4_splat(12582912.0f);
+        c = 0;
+        for (; c + 16 <= cols; c += 16) {
+            v128_t q[4];
+            for (int k = 0; k < 4; k++) {
+                v128_t v = wasm_f32x4_div(wasm_v128_load(xr + c + 4 * k), vs);
+                v = wasm_v128_and(v, wasm_f32x4_eq(v, v));      /* NaN → 0 */
+                v = wasm_f32x4_pmin(v, hi);                       /* v > 127 ? 127 : v */
+                v = wasm_f32x4_pmax(v, lo);                       /* v < -127 ? -127 : v */
+                v = wasm_f32x4_sub(wasm_f32x4_add(v, magic), magic); /* round half to even */
+                q[k] = wasm_i32x4_trunc_sat_f32x4(v);
+            }
+            v128_t h0 = wasm_i16x8_narrow_i32x4(q[0], q[1]), h1 = wasm_i16x8_narrow_i32x4(q[2], q[3]);
+            wasm_v128_store(qr + c, wasm_i8x16_narrow_i16x8(h0, h1));
+        }
+        for (; c < cols; c++) {
+            float v = xr[c] / s;
+            if (v != v) v = 0.0f;
+            if (v > 127.0f) v = 127.0f;
+            if (v < -127.0f) v = -127.0f;
+            v = (v + 12582912.0f) - 12582912.0f;
+            qr[c] = (int8_t)v;
+        }
+    }
+}
+
+tt_quantize_fn tt_simd_quantize_rows(void) { return quantize_rows_wasm; }
 
 tt_matmul_fn tt_simd_matmul_i8(const char **name) {
     if (name) *name = "wasm-simd128";
@@ -303,6 +354,56 @@ TT_VNNI static void matmul_i8_vnni(float *y, const int8_t *xq, const float *xs, 
     }
 }
 
+/* tt_quantize_rows_ref with SSE2 (x86-64 baseline): the same IEEE operations per element.
+ * maxps/minps return their second operand unless the first compares greater/less, i.e. the
+ * reference's comparisons (a NaN |x| never wins the max; NaN quotients are zeroed first). */
+static void quantize_rows_sse2(const float *x, int rows, int cols, int8_t *xq, float *xs) {
+    const __m128 absmask = _mm_castsi128_ps(_mm_set1_epi32(0x7FFFFFFF));
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * cols;
+        int8_t *qr = xq + (size_t)r * cols;
+        __m128 m = _mm_setzero_ps();
+        int c = 0;
+        for (; c + 4 <= cols; c += 4) m = _mm_max_ps(_mm_and_ps(_mm_loadu_ps(xr + c), absmask), m);
+        float lanes[4], amax = 0.0f;
+        _mm_storeu_ps(lanes, m);
+        for (int k = 0; k < 4; k++)
+            if (lanes[k] > amax) amax = lanes[k];
+        for (; c < cols; c++) {
+            float a = fabsf(xr[c]);
+            if (a > amax) amax = a;
+        }
+        float s = amax > 0.0f ? amax / 127.0f : 1.0f;
+        xs[r] = s;
+        const __m128 vs = _mm_set1_ps(s), hi = _mm_set1_ps(127.0f), lo = _mm_set1_ps(-127.0f);
+        const __m128 magic = _mm_set1_ps(12582912.0f);
+        c = 0;
+        for (; c + 16 <= cols; c += 16) {
+            __m128i q[4];
+            for (int k = 0; k < 4; k++) {
+                __m128 v = _mm_div_ps(_mm_loadu_ps(xr + c + 4 * k), vs);
+                v = _mm_and_ps(v, _mm_cmpord_ps(v, v));          /* NaN → 0 */
+                v = _mm_min_ps(v, hi);                            /* v < 127 ? v : 127 */
+                v = _mm_max_ps(v, lo);                            /* v > -127 ? v : -127 */
+                v = _mm_sub_ps(_mm_add_ps(v, magic), magic);      /* round half to even */
+                q[k] = _mm_cvttps_epi32(v);
+            }
+            __m128i h0 = _mm_packs_epi32(q[0], q[1]), h1 = _mm_packs_epi32(q[2], q[3]);
+            _mm_storeu_si128((__m128i *)(void *)(qr + c), _mm_packs_epi16(h0, h1));
+        }
+        for (; c < cols; c++) {
+            float v = xr[c] / s;
+            if (v != v) v = 0.0f;
+            if (v > 127.0f) v = 127.0f;
+            if (v < -127.0f) v = -127.0f;
+            v = (v + 12582912.0f) - 12582912.0f;
+            qr[c] = (int8_t)v;
+        }
+    }
+}
+
+tt_quantize_fn tt_simd_quantize_rows(void) { return quantize_rows_sse2; }
+
 tt_matmul_fn tt_simd_matmul_i8(const char **name) {
     tt_matmul_fn fns[2];
     const char *names[2];
@@ -325,6 +426,8 @@ int tt_simd_kernels(tt_matmul_fn *fns, const char **names, int cap) {
 }
 
 #else
+
+tt_quantize_fn tt_simd_quantize_rows(void) { return NULL; }
 
 tt_matmul_fn tt_simd_matmul_i8(const char **name) {
     (void)name;

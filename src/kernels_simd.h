@@ -17,6 +17,13 @@ tt_matmul_fn tt_simd_matmul_i8(const char **name);
  * tests can check each against the scalar reference: fills up to cap entries, returns the count. */
 int tt_simd_kernels(tt_matmul_fn *fns, const char **names, int cap);
 
+/* Same signature as tt_quantize_rows_ref (engine.h). */
+typedef void (*tt_quantize_fn)(const float *x, int rows, int cols, int8_t *xq, float *xs);
+
+/* The SIMD row quantizer (SSE2 on x86-64, simd128 in wasm), bit-identical to tt_quantize_rows_ref,
+ * or NULL when SIMD is not compiled in. */
+tt_quantize_fn tt_simd_quantize_rows(void);
+
 /* The float epilogue every kernel applies, in this exact order, so all kernels agree bit for bit. */
 static inline float tt_i8_epilogue(int32_t acc, float ws, float xs, float bias) {
     float scale = ws * xs;
