@@ -25,6 +25,16 @@ static double round6(double x) { char b[32]; snprintf(b, sizeof b, "%.6g", x); r
 
 int tt_score_jsonl_line(tt_detector *d, const tt_params *params, const char *line, size_t len, long lineno,
                         char **out) {
+    return tt_score_jsonl_line_ex(d, params, line, len, lineno, 0, out);
+}
+
+static void add_prob_or_null(cJSON *o, const char *key, double v, int scored) {
+    if (scored) cJSON_AddNumberToObject(o, key, round6(v));
+    else cJSON_AddNullToObject(o, key);
+}
+
+int tt_score_jsonl_line_ex(tt_detector *d, const tt_params *params, const char *line, size_t len, long lineno,
+                           int with_sentences, char **out) {
     *out = NULL;
     while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) len--;
     size_t k = 0;
@@ -72,6 +82,17 @@ int tt_score_jsonl_line(tt_detector *d, const tt_params *params, const char *lin
         if (r->document.tested) cJSON_AddNumberToObject(o, "p_value", round6(r->document.p_value));
         else cJSON_AddNullToObject(o, "p_value");
         cJSON_AddNumberToObject(o, "n_sentences", (double)scored);
+        cJSON *arr = with_sentences ? cJSON_AddArrayToObject(o, "sentences") : NULL;
+        for (size_t i = 0; arr && i < r->n_sentences; i++) {
+            const tt_sentence *s = &r->sentences[i];
+            cJSON *e = cJSON_CreateObject();
+            if (!e) break;
+            cJSON_AddNumberToObject(e, "start", s->start);
+            cJSON_AddNumberToObject(e, "end", s->end);
+            add_prob_or_null(e, "score", s->score, s->score >= 0);
+            add_prob_or_null(e, "raw", s->raw, s->score >= 0);
+            cJSON_AddItemToArray(arr, e);
+        }
         *out = cJSON_PrintUnformatted(o);
         cJSON_Delete(o);
     }

@@ -13,5 +13,9 @@
  * free()); *out is NULL only when out of memory (the caller prints an error line itself). */
 int tt_score_jsonl_line(tt_detector *d, const tt_params *params, const char *line, size_t len, long lineno,
                         char **out);
+/* The same; with_sentences adds "sentences": [{"start", "end", "score", "raw"}, ...] (byte offsets,
+ * calibrated and raw MMD-MP scores, null when not scored) — `score --jsonl --sentences`. */
+int tt_score_jsonl_line_ex(tt_detector *d, const tt_params *params, const char *line, size_t len, long lineno,
+                           int with_sentences, char **out);
 
 #endif

@@ -281,6 +281,26 @@ test('score --jsonl: one line per input, ids kept, bad lines reported, order kep
   assert.deepEqual(again.stdout.trimEnd().split('\n').map((l) => JSON.parse(l)), out.slice(0, 2));
 });
 
+test('score --jsonl --sentences: per-sentence spans and scores equal detect --json', () => {
+  const r = cli(['score', '--jsonl', '--sentences', '--model', MODEL],
+    JSON.stringify({ id: 1, text: PROSE }) + '\n' + JSON.stringify({ id: 2, text: '' }) + '\n');
+  assert.equal(r.status, 0, r.stderr);
+  const [a, b] = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(Object.keys(a), ['id', 'score', 'label', 'p_value', 'n_sentences', 'sentences']);
+  const d = detectJson(PROSE);
+  const sents = d.paragraphs.flatMap((p) => p.sentences);
+  assert.equal(a.sentences.length, sents.length);
+  a.sentences.forEach((s, i) => {
+    assert.equal(s.start, sents[i].start);
+    assert.equal(s.end, sents[i].end);
+    assert.equal(s.score, sents[i].score);
+    assert.equal(s.raw, sents[i].raw);
+  });
+  assert.equal(a.score, d.document.score);
+  assert.deepEqual(b.sentences, []);
+  assert.equal(cli(['detect', '--sentences', '--model', MODEL], PROSE).status, 2, '--sentences belongs to score');
+});
+
 const SHIPPED = join(root, 'models/telltale-small.ttm');
 test('shipped model (when present): detect --json schema and score --jsonl contract',
   { skip: existsSync(SHIPPED) ? false : 'models/telltale-small.ttm is not there yet (npm run train makes it)' }, () => {
