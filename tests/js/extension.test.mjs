@@ -197,10 +197,26 @@ test('extension: selected text → result window equals the CLI; engine in an of
   const contexts = await sw.evaluate(async () => (await chrome.runtime.getContexts({})).map((c) => c.contextType));
   assert.ok(contexts.includes('OFFSCREEN_DOCUMENT'), `contexts: ${contexts}`);
 
-  // A second check from the same window reuses the loaded engine.
+  // Stop the service worker (as Chromium does when it is idle): the offscreen document, and the
+  // model loaded in it, must survive, and a second check from the same window must still work.
+  const offscreenId = () => page.evaluate(async () =>
+    (await chrome.runtime.getContexts({ contextTypes: ['OFFSCREEN_DOCUMENT'] })).map((c) => c.documentId));
+  const before = await offscreenId();
+  assert.equal(before.length, 1);
+  const cdp = await context.newCDPSession(page);
+  const statuses = [];
+  cdp.on('ServiceWorker.workerVersionUpdated', (e) => {
+    for (const v of e.versions) if (/background\.js$/.test(v.scriptURL)) statuses.push(v.runningStatus);
+  });
+  await cdp.send('ServiceWorker.enable');
+  await cdp.send('ServiceWorker.stopAllWorkers');
+  for (let i = 0; i < 50 && !statuses.includes('stopped'); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(statuses.includes('stopped'), `the service worker stopped (statuses seen: ${statuses})`);
   await page.fill('#text', SELECTION.split('\n\n')[0]);
   await page.click('#check');
   await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 120000 });
+  assert.deepEqual(await offscreenId(), before, 'the same offscreen document served the second check');
+  t.diagnostic(`service worker states: ${statuses.join(' → ')}; offscreen document kept across the stop`);
   const first = cli.paragraphs[0];
   const r2 = await readRendered(page);
   assert.equal(r2.paras.length, 1);
