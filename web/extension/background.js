@@ -41,7 +41,12 @@ async function checkText(text) {
   const id = crypto.randomUUID();
   // Only the latest job is kept (session storage: in memory, gone when the browser closes).
   await chrome.storage.session.clear();
-  await chrome.storage.session.set({ [`job:${id}`]: text });
+  try {
+    await chrome.storage.session.set({ [`job:${id}`]: text });
+  } catch (e) {
+    // Session storage holds about 10 MB; the result window says why it is empty.
+    await chrome.storage.session.set({ [`job:${id}`]: '', [`error:${id}`]: `The selection (${(text.length / 1048576).toFixed(1)} M characters) is too large to pass on: ${e.message}` });
+  }
   await ensureOffscreen();
   return chrome.windows.create({ url: chrome.runtime.getURL(`result.html#${id}`), type: 'popup', width: 760, height: 820 });
 }

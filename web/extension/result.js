@@ -84,9 +84,11 @@ async function start() {
   });
   const id = location.hash.slice(1);
   const key = `job:${id}`;
-  const text = id ? (await chrome.storage.session.get(key))[key] : '';
-  els.text.value = text || '';
+  const stored = id ? await chrome.storage.session.get([key, `error:${id}`]) : {};
+  const text = stored[key] || '';
+  els.text.value = text;
   document.body.dataset.state = 'ready';
+  if (stored[`error:${id}`]) showError('The selected text could not be passed on.', stored[`error:${id}`]);
   if (text && text.trim()) check();
   else { els.status.textContent = 'Paste a text and press Check.'; els.text.focus(); }
 }
