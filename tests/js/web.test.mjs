@@ -406,6 +406,24 @@ test('page: works offline after one visit (service worker + Cache Storage)', { s
   }
 });
 
+test('page: the model is downloaded once and then read from Cache Storage', { skip: whyNoDetect() || false, timeout: 120000 }, async () => {
+  const context = await browser.newContext();
+  try {
+    const modelPath = `/${modelUrlPath(MODEL)}`;
+    const fetched = () => server.log.filter((l) => l === `GET ${modelPath}`).length;
+    const n0 = fetched();
+    const first = await openPage(context, '&sw=0'); // no service worker: the worker's own cache only
+    assert.equal(fetched() - n0, 1, 'first visit downloads the model');
+    assert.match(await first.page.evaluate(() => document.getElementById('status').textContent), /from the site/);
+    await first.page.close();
+    const second = await openPage(context, '&sw=0');
+    assert.equal(fetched() - n0, 1, 'second visit does not download it again');
+    assert.match(await second.page.evaluate(() => document.getElementById('status').textContent), /from this browser/);
+  } finally {
+    await context.close();
+  }
+});
+
 test('page: installable as an app (manifest, icons, service worker)', { skip: whyNoDetect() || false, timeout: 120000 }, async () => {
   // A persistent profile: Chromium never offers installation in incognito-like contexts.
   const dir = mkdtempSync(join(tmpdir(), 'telltale-install-'));
