@@ -211,7 +211,7 @@ export function renderAbout(doc, { open = false } = {}) {
     h(doc, 'ul', {},
       li('Sentence score (0 to 1):', 'how machine-like one sentence looks; 0 is very human-like, 1 very machine-like. One sentence is very little evidence: do not read much into a single colour.'),
       li('Paragraph and document score (0 to 1):', 'the model’s estimate of the chance that the text is machine-generated, calibrated on test texts that were about half human and half machine. Where most texts are written by people (a class, a magazine’s submissions), a high score is weaker evidence than the number suggests.'),
-      li('p-value:', 'a two-sample test asks whether the sentences, taken together, differ from the human reference sentences more than chance would explain. A small p (say below 0.05) says “this differs from the reference”, not “a machine wrote this”. A large p says nothing either way.'),
+      li('p-value:', 'a two-sample test asks whether the sentences, taken together, differ from the human reference sentences more than chance would explain. A small p (say below 0.05) says “this differs from the reference”, not “a machine wrote this”. A large p says nothing either way. The test shuffles the sentences 200 times, so the smallest p it can give is about 0.005.'),
       li('Uncertain', 'means the evidence is too weak. It is not a half-accusation.')),
     h(doc, 'h3', { text: 'Where it fails' }),
     h(doc, 'ul', {},
