@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "fastexp.h"
 #include "model_internal.h"
 
 struct tt_state {
@@ -106,15 +107,15 @@ static void layernorm(float *y, const float *x, int T, int d, const float *w, co
     }
 }
 
-/* GELU, tanh approximation, in place: x [n]. tanh(u) is computed as 1 − 2/(exp(2u) + 1) (expf is
- * several times faster than tanhf; for u → ±∞ it gives exactly ±1, and the difference from tanhf is
- * a few ulp). */
+/* GELU, tanh approximation, in place: x [n]. tanh(u) is computed as 1 − 2/(exp(2u) + 1) with
+ * tt_expf (fastexp.h: vectorizes, same bits native and wasm; for u → ±∞ it gives exactly ±1, and
+ * the difference from tanhf is a few ulp). */
 static void gelu_tanh(float *x, size_t n) {
     const float k = 0.7978845608028654f; /* sqrt(2/π) */
     for (size_t i = 0; i < n; i++) {
         float v = x[i];
         float u = k * (v + 0.044715f * v * v * v);
-        float th = 1.0f - 2.0f / (expf(2.0f * u) + 1.0f);
+        float th = 1.0f - 2.0f / (tt_expf(2.0f * u) + 1.0f);
         x[i] = 0.5f * v * (1.0f + th);
     }
 }
@@ -145,11 +146,9 @@ static void attention(float *out, const float *qkv, float *p, float *kt, int T, 
                 p[k] *= scale;
                 if (p[k] > mx) mx = p[k];
             }
+            for (int k = 0; k <= t; k++) p[k] = tt_expf(p[k] - mx); /* vectorizes */
             float sum = 0.0f;
-            for (int k = 0; k <= t; k++) {
-                p[k] = expf(p[k] - mx);
-                sum += p[k];
-            }
+            for (int k = 0; k <= t; k++) sum += p[k];
             float inv = 1.0f / sum;
             float *o = out + (size_t)t * d + (size_t)h * hs;
             for (int j = 0; j < hs; j++) o[j] = 0.0f;
@@ -196,30 +195,39 @@ static void embed(const tt_model *m, tt_state *s, const int32_t *ids, int T) {
 }
 
 /* LM statistics from one row of logits [V] for the observed next token `next`; e: scratch [V].
- * Each exponential is computed once (float), the sums are accumulated in double. */
+ * With z_j = logit_j − max, e_j = exp(z_j) (tt_expf, float), S = Σ e, A = Σ e·z, B = Σ e·z² (double):
+ *   log p_j = z_j − log S,  H = −Σ p log p = log S − A/S,  var = Σ p (log p)² − H² = B/S − (A/S)².
+ * The three sums are accumulated in 4 interleaved partial sums each (j mod 4), combined in a fixed
+ * order, so the loops vectorize and the result is the same on every platform. */
 static void token_stat(const float *logits, float *e, int V, int next, tt_tokstat *st) {
     float obs = logits[next], mx = logits[0];
     int32_t rank = 1;
     for (int j = 0; j < V; j++) {
-        if (logits[j] > mx) mx = logits[j];
-        if (logits[j] > obs) rank++;
+        mx = logits[j] > mx ? logits[j] : mx;
+        rank += logits[j] > obs;
     }
-    double sum = 0.0;
-    for (int j = 0; j < V; j++) {
-        e[j] = expf(logits[j] - mx);
-        sum += e[j];
+    for (int j = 0; j < V; j++) e[j] = tt_expf(logits[j] - mx); /* vectorizes */
+    double s[4] = {0, 0, 0, 0}, a[4] = {0, 0, 0, 0}, b[4] = {0, 0, 0, 0};
+    int j = 0;
+    for (; j + 4 <= V; j += 4)
+        for (int k = 0; k < 4; k++) {
+            double ek = e[j + k], zk = (double)(logits[j + k] - mx), ez = ek * zk;
+            s[k] += ek;
+            a[k] += ez;
+            b[k] += ez * zk;
+        }
+    for (; j < V; j++) {
+        double ek = e[j], zk = (double)(logits[j] - mx), ez = ek * zk;
+        s[0] += ek;
+        a[0] += ez;
+        b[0] += ez * zk;
     }
-    /* log p_j = (logit_j − max) − log Σ e;  H = −Σ p log p;  var = Σ p (log p)² − H² */
-    double lsum = log(sum), inv = 1.0 / sum, ent = 0.0, m2 = 0.0;
-    for (int j = 0; j < V; j++) {
-        double p = e[j] * inv, lp = (double)(logits[j] - mx) - lsum;
-        ent -= p * lp;
-        m2 += p * lp * lp;
-    }
+    double S = (s[0] + s[1]) + (s[2] + s[3]), A = (a[0] + a[1]) + (a[2] + a[3]), B = (b[0] + b[1]) + (b[2] + b[3]);
+    double lsum = log(S), am = A / S;
     st->logprob = (float)((double)(obs - mx) - lsum);
     st->rank = rank;
-    st->entropy = (float)ent;
-    st->var = (float)(m2 - ent * ent);
+    st->entropy = (float)(lsum - am);
+    st->var = (float)(B / S - am * am);
 }
 
 /* One window: ids [T] (T ≤ C). Writes rows [o0, T) of the window: hidden rows to hid [T-o0, d]

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "fastexp.h"
 #include "kernels_simd.h"
 #include "test_util.h"
 
@@ -39,6 +40,24 @@ static void test_quantize_simd(void) {
             CHECK(memcmp(q0, q1, (size_t)(rows * cols)) == 0 && memcmp(s0, s1, sizeof(float) * (size_t)rows) == 0,
                   "SIMD quantize != reference for rows=%d cols=%d", rows, cols);
         }
+}
+
+/* tt_expf (fastexp.h) against exp in double: ≤ 2 ulp on [-87, 88], the documented ends beyond it,
+ * NaN stays NaN, exp(0) = 1 exactly */
+static void test_expf(void) {
+    double worst = 0;
+    for (float x = -87.0f; x <= 88.0f; x += 0.000731f + fabsf(x) * 1e-5f) {
+        double want = exp((double)x);
+        double ulp = (double)nextafterf((float)want, INFINITY) - (double)(float)want;
+        double e = fabs((double)tt_expf(x) - want) / ulp;
+        if (e > worst) worst = e;
+    }
+    printf("tt_expf: max error %.2f ulp on [-87, 88]\n", worst);
+    CHECK(worst <= 2.0, "tt_expf error %.2f ulp", worst);
+    CHECK(tt_expf(0.0f) == 1.0f, "tt_expf(0) = %.9g", tt_expf(0.0f));
+    CHECK(tt_expf(-1000.0f) == tt_expf(-87.0f) && tt_expf(-87.0f) > 0.0f, "tt_expf below -87");
+    CHECK(tt_expf(1000.0f) == tt_expf(88.0f) && isfinite(tt_expf(88.0f)), "tt_expf above 88");
+    CHECK(isnan(tt_expf(NAN)), "tt_expf(NaN) is not NaN");
 }
 
 static void test_quantize(void) {
@@ -147,6 +166,7 @@ int main(void) {
 #endif
     test_quantize();
     test_quantize_simd();
+    test_expf();
     /* edge shapes: every small size around the SIMD widths (8, 16) and blocking (4 rows, 2 tokens) */
     int sizes[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33};
     int ns = (int)(sizeof sizes / sizeof sizes[0]);
