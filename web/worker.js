@@ -46,9 +46,7 @@ async function fetchModel(url, progress) {
   if (cache) {
     const hit = await cache.match(url);
     if (hit) {
-      const bytes = new Uint8Array(await hit.arrayBuffer());
-      progress(bytes.length, bytes.length);
-      return { bytes, fromCache: true };
+      return { bytes: new Uint8Array(await hit.arrayBuffer()), fromCache: true };
     }
   }
   let res;
