@@ -54,7 +54,13 @@ const VERDICT = {
   },
   uncertain: {
     title: 'Uncertain — no conclusion',
-    say: () => 'The evidence is too weak either way. Treat this as no result, not as a half-accusation.',
+    say: (d) => {
+      if (!d.tested) return 'Too few sentences could be scored for a reliable test. Treat this as no result, not as a half-accusation.';
+      if (d.p_value != null && d.p_value < 0.05) {
+        return `The sentences differ from the human reference texts (${formatP(d.p_value)}), but the calibrated score (${formatScore(d.score)}) is not clearly on either side: differences like this also come from topic, genre or personal style. Treat this as no result, not as a half-accusation.`;
+      }
+      return 'The evidence is too weak either way. Treat this as no result, not as a half-accusation.';
+    },
   },
 };
 
@@ -177,7 +183,8 @@ export function renderResult(root, text, result, opts = {}) {
     },
     h(doc, 'div', { class: 'para-head' },
       h(doc, 'span', { class: 'para-name', text: `Paragraph ${pi + 1}` }),
-      h(doc, 'span', { class: `badge small l-${p.label}`, text: labelWord(p.label) }),
+      // A paragraph without its own test leans on a few sentence scores: say so in the badge.
+      h(doc, 'span', { class: `badge small l-${p.label}`, text: labelWord(p.label) + (!p.tested && p.label !== 'uncertain' ? ', untested' : '') }),
       h(doc, 'span', { class: 'para-nums', text: unitLine(p) })),
     body));
   });
