@@ -224,3 +224,19 @@ test('extension: selected text → result window equals the CLI; engine in an of
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('extension: the toolbar button opens an empty window to paste into', { skip: whyNoBrowser() || false, timeout: 120000 }, async () => {
+  const sw = await serviceWorker();
+  const pageP = context.waitForEvent('page', { timeout: 20000 });
+  await sw.evaluate(() => self.telltale.checkText('')); // what chrome.action.onClicked does
+  const page = await pageP;
+  await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 30000 });
+  assert.equal(await page.evaluate(() => document.getElementById('text').value), '');
+  assert.match(await page.evaluate(() => document.getElementById('status').textContent), /Paste a text/);
+  await page.fill('#text', SELECTION);
+  await page.focus('#text');
+  await page.keyboard.press('Control+Enter');
+  await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 120000 });
+  assert.ok(await page.locator('#results mark.sent').count() > 0);
+  await page.close();
+});
