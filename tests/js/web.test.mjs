@@ -316,6 +316,21 @@ test(`page (${model ? relative(root, model) : 'no model'}): human, machine-like 
   });
 }
 
+test('page: ?wasm=scalar runs the non-SIMD build with the same result', { skip: whyNoDetect() || false, timeout: 120000 }, async () => {
+  const context = await browser.newContext();
+  const requests = [];
+  context.on('request', (r) => requests.push(new URL(r.url()).pathname));
+  try {
+    const { page } = await openPage(context, '&sw=0&wasm=scalar');
+    assert.match(await page.evaluate(() => document.getElementById('model-info').textContent), /without SIMD/);
+    assert.ok(requests.includes('/wasm/dist/telltale-nosimd.wasm') && !requests.includes('/wasm/dist/telltale.wasm'), requests.join(' '));
+    await checkText(page, MACHINE);
+    assertMatchesCli(await readRendered(page), cliDetect(MACHINE), MACHINE, 'scalar machine');
+  } finally {
+    await context.close();
+  }
+});
+
 test('page: phone width, long text progress, result readable', { skip: whyNoDetect() || false, timeout: 300000 }, async (t) => {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
   try {
