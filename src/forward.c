@@ -22,7 +22,7 @@ struct tt_state {
     float *y;           /* [C, d] output of a projection, added to h */
     float *ff;          /* [C, f] MLP hidden */
     float *p;           /* [C] attention weights of one query */
-    float *kt;          /* [C·d] one head's keys transposed, [hs, T] */
+    float *kt;          /* [(C+16)·d] one head's keys transposed, [hs, T rounded up to 16] */
     int8_t *xq;         /* [C, max(d, f)] quantized activations */
     float *xs;          /* [C] their per-row scales */
     float *logits;      /* [C, V] LM head output */
@@ -66,7 +66,7 @@ tt_state *tt_state_new(const tt_model *m, char *err, size_t err_len) {
     s->y = malloc(C * d * sizeof(float));
     s->ff = malloc(C * f * sizeof(float));
     s->p = malloc(C * sizeof(float));
-    s->kt = malloc(C * d * sizeof(float));
+    s->kt = malloc((C + 16) * d * sizeof(float)); /* [hs, C rounded up to 16] per head */
     s->xq = malloc(C * (d > f ? d : f));
     s->xs = malloc(C * sizeof(float));
     s->logits = malloc(C * V * sizeof(float));
@@ -120,26 +120,53 @@ static void gelu_tanh(float *x, size_t n) {
     }
 }
 
-/* Causal multi-head attention: qkv [T, 3d] (q | k | v) → out [T, d]; p: scratch [T]; kt: scratch [hs, T].
+/* Causal multi-head attention: qkv [T, 3d] (q | k | v) → out [T, d]; p: scratch [T];
+ * kt: scratch [hs, Tp] (Tp = T rounded up to 16; the padding columns are zero).
  * For head h and query t: softmax over k ≤ t of q_t·k_k / sqrt(hs), then Σ_k p_k v_k.
  * The head's keys are transposed into kt so the scores of one query are accumulated over k in
- * independent lanes (the inner loops vectorize without reassociating a float sum). */
+ * independent lanes; both products run in register blocks of 16 (16 keys × all j for the scores,
+ * all keys × 16 output dims for p·V), so each float sum is still formed in the same order
+ * (from 0, over j resp. over k ascending: the same bits as the plain loops) while the inner loops
+ * vectorize without storing partial sums to memory. */
+#define TT_ATT_BLOCK 16
+
+/* 4 floats as one value: GCC/Clang vector extensions (SSE registers natively, v128 under -msimd128,
+ * scalar code otherwise); element-wise IEEE operations, so the same bits as the scalar loops. */
+#if defined(__GNUC__) || defined(__clang__)
+typedef float tt_v4 __attribute__((vector_size(16)));
+typedef float tt_v4u __attribute__((vector_size(16), aligned(4)));
+static inline tt_v4 tt_load4(const float *p) { return *(const tt_v4u *)(const void *)p; }
+static inline void tt_store4(float *p, tt_v4 v) { *(tt_v4u *)(void *)p = v; }
+#else
+#error "attention() needs GCC or Clang vector extensions"
+#endif
 static void attention(float *out, const float *qkv, float *p, float *kt, int T, int d, int nh) {
-    int hs = d / nh;
+    int hs = d / nh, Tp = (T + TT_ATT_BLOCK - 1) / TT_ATT_BLOCK * TT_ATT_BLOCK;
     float scale = 1.0f / sqrtf((float)hs);
     size_t stride = 3 * (size_t)d;
     for (int h = 0; h < nh; h++) {
-        for (int k = 0; k < T; k++) {
-            const float *kk = qkv + (size_t)k * stride + d + (size_t)h * hs;
-            for (int j = 0; j < hs; j++) kt[(size_t)j * T + k] = kk[j];
+        for (int j = 0; j < hs; j++) {
+            float *row = kt + (size_t)j * Tp;
+            for (int k = 0; k < T; k++) row[k] = qkv[(size_t)k * stride + d + (size_t)h * hs + j];
+            for (int k = T; k < Tp; k++) row[k] = 0.0f;
         }
         for (int t = 0; t < T; t++) {
             const float *q = qkv + (size_t)t * stride + (size_t)h * hs;
-            for (int k = 0; k <= t; k++) p[k] = 0.0f;
-            for (int j = 0; j < hs; j++) {
-                float qj = q[j];
-                const float *kr = kt + (size_t)j * T;
-                for (int k = 0; k <= t; k++) p[k] += qj * kr[k];
+            for (int k0 = 0; k0 <= t; k0 += TT_ATT_BLOCK) { /* scores of keys k0 .. k0+15 */
+                tt_v4 a0 = {0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0;
+                for (int j = 0; j < hs; j++) {
+                    float qj = q[j];
+                    tt_v4 qv = {qj, qj, qj, qj};
+                    const float *kr = kt + (size_t)j * Tp + k0;
+                    a0 += qv * tt_load4(kr);
+                    a1 += qv * tt_load4(kr + 4);
+                    a2 += qv * tt_load4(kr + 8);
+                    a3 += qv * tt_load4(kr + 12);
+                }
+                float acc[TT_ATT_BLOCK];
+                tt_store4(acc, a0), tt_store4(acc + 4, a1), tt_store4(acc + 8, a2), tt_store4(acc + 12, a3);
+                int kn = t + 1 - k0 < TT_ATT_BLOCK ? t + 1 - k0 : TT_ATT_BLOCK;
+                for (int u = 0; u < kn; u++) p[k0 + u] = acc[u];
             }
             float mx = -INFINITY;
             for (int k = 0; k <= t; k++) {
@@ -151,11 +178,25 @@ static void attention(float *out, const float *qkv, float *p, float *kt, int T, 
             for (int k = 0; k <= t; k++) sum += p[k];
             float inv = 1.0f / sum;
             float *o = out + (size_t)t * d + (size_t)h * hs;
-            for (int j = 0; j < hs; j++) o[j] = 0.0f;
-            for (int k = 0; k <= t; k++) {
-                const float *v = qkv + (size_t)k * stride + 2 * (size_t)d + (size_t)h * hs;
-                float w = p[k] * inv;
-                for (int j = 0; j < hs; j++) o[j] += w * v[j];
+            const float *vh = qkv + 2 * (size_t)d + (size_t)h * hs;
+            int j0 = 0;
+            for (; j0 + TT_ATT_BLOCK <= hs; j0 += TT_ATT_BLOCK) { /* output dims j0 .. j0+15 */
+                tt_v4 a0 = {0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0;
+                for (int k = 0; k <= t; k++) {
+                    const float *v = vh + (size_t)k * stride + j0;
+                    float w = p[k] * inv;
+                    tt_v4 wv = {w, w, w, w};
+                    a0 += wv * tt_load4(v);
+                    a1 += wv * tt_load4(v + 4);
+                    a2 += wv * tt_load4(v + 8);
+                    a3 += wv * tt_load4(v + 12);
+                }
+                tt_store4(o + j0, a0), tt_store4(o + j0 + 4, a1), tt_store4(o + j0 + 8, a2), tt_store4(o + j0 + 12, a3);
+            }
+            for (; j0 < hs; j0++) {
+                float a = 0.0f;
+                for (int k = 0; k <= t; k++) a += (p[k] * inv) * vh[(size_t)k * stride + j0];
+                o[j0] = a;
             }
         }
     }
