@@ -145,16 +145,17 @@ const describe1 = (c) => (c.differ === 0 ? `bit-identical (${c.total})`
   : `${c.differ}/${c.total} differ, max |Δ| ${c.maxAbs.toExponential(2)}, max ${c.maxUlp} ulp`);
 const describe = (r) => `hidden ${describe1(r.hidden)}, stats ${describe1(r.stats)}`;
 
-// Native vs wasm. The int8 matmuls accumulate exactly in int32 and every kernel (scalar, AVX2,
+// Native vs wasm. The int8 matmuls accumulate exactly in int32 and every kernel (scalar, AVX2/VNNI,
 // simd128) shares one float epilogue; the float code around them is the same C and uses only
-// IEEE-exact operations and expf (GELU's tanh is computed from expf; sqrt is correctly rounded).
-// glibc's and musl's expf agree bit for bit (measured on 2M inputs in [-12, 12]), so the hidden
-// states must be bit-identical across native, wasm scalar and wasm SIMD.
-// The LM statistics also call double exp/log, where glibc (native) and musl (Emscripten) differ in
-// the last bit of the double (measured on the same sweep); after rounding to float that almost never
-// shows, but it may, so they get a tolerance of 1e-5 relative to max(1, |x|) — far below what any
-// real bug produces — and their ranks must be equal. SIMD vs scalar wasm (same C library) must be
-// bit-identical everywhere.
+// IEEE-exact operations, sqrt (correctly rounded) and the engine's own tt_expf (src/fastexp.h) for
+// GELU's tanh and the softmaxes, so the hidden states must be bit-identical across native, wasm
+// scalar and wasm SIMD. (Before tt_expf they were not: glibc and musl round tanhf differently in the
+// last bit — measured on 2M inputs in [-12, 12] — which moved hidden states by up to 16 ulp.)
+// The LM statistics still call the C library's double log(), where glibc (native) and musl
+// (Emscripten) may differ in the last bit of the double; after rounding to float that almost never
+// shows (it did not on these sequences), but it may, so they get a tolerance of 1e-5 relative to
+// max(1, |x|), far below what any real bug produces, and their ranks must be equal. SIMD vs scalar
+// wasm (same C library) must be bit-identical everywhere.
 const STATS_TOL = 1e-5;
 // Detection results printed from those numbers (6 significant digits) get the looser NATIVE_TOL.
 const NATIVE_TOL = 1e-4;
