@@ -11,6 +11,7 @@
 
 #include "engine.h"
 #include "fastexp.h"
+#include "kernels_simd.h"
 #include "model_internal.h"
 
 struct tt_state {
@@ -27,6 +28,8 @@ struct tt_state {
     float *xs;          /* [C] their per-row scales */
     float *logits;      /* [C, V] LM head output */
     float *ev;          /* [V] exp(logit − max) of one row */
+    tt_matmul_fn matmul;     /* tt_matmul_i8's choice, resolved once here (CPU detection is not free) */
+    tt_quantize_fn quantize; /* tt_quantize_rows's choice (NULL: the scalar reference) */
 };
 
 void tt_state_free(tt_state *s) {
@@ -71,6 +74,10 @@ tt_state *tt_state_new(const tt_model *m, char *err, size_t err_len) {
     s->xs = malloc(C * sizeof(float));
     s->logits = malloc(C * V * sizeof(float));
     s->ev = malloc(V * sizeof(float));
+    s->matmul = tt_simd_matmul_i8(NULL);
+    if (!s->matmul) s->matmul = tt_matmul_i8_ref;
+    s->quantize = tt_simd_quantize_rows();
+    if (!s->quantize) s->quantize = tt_quantize_rows_ref;
     if (!s->h || !s->a || !s->qkv || !s->att || !s->y || !s->ff || !s->p || !s->kt || !s->xq || !s->xs || !s->logits || !s->ev) goto oom;
     return s;
 oom:
@@ -84,8 +91,8 @@ oom:
 /* y = x·Wᵀ + b with int8 weights: x [T, in] → y [T, out]; w [out, in] int8, ws/b [out]. */
 static void linear_i8(tt_state *s, float *y, const float *x, int T, int in, int out, const int8_t *w,
                       const float *ws, const float *b) {
-    tt_quantize_rows(x, T, in, s->xq, s->xs);
-    tt_matmul_i8(y, s->xq, s->xs, w, ws, b, T, in, out);
+    s->quantize(x, T, in, s->xq, s->xs);                      /* = tt_quantize_rows */
+    s->matmul(y, s->xq, s->xs, w, ws, b, T, in, out);          /* = tt_matmul_i8 */
 }
 
 /* LayerNorm over the last dim: x [T, d] → y [T, d]; (x − mean) / sqrt(var + eps) · w + b, biased var. */
