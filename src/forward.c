@@ -100,17 +100,27 @@ static void layernorm(float *y, const float *x, int T, int d, const float *w, co
     for (int t = 0; t < T; t++) {
         const float *xr = x + (size_t)t * d;
         float *yr = y + (size_t)t * d;
-        double mean = 0.0, var = 0.0;
-        for (int i = 0; i < d; i++) mean += xr[i];
-        mean /= d;
-        for (int i = 0; i < d; i++) {
+        /* both sums in 4 interleaved partial sums (i mod 4) combined in a fixed order: no single
+         * chain of dependent double additions, and the same result on every platform */
+        double ps[4] = {0, 0, 0, 0}, pv[4] = {0, 0, 0, 0};
+        int i = 0;
+        for (; i + 4 <= d; i += 4)
+            for (int k = 0; k < 4; k++) ps[k] += xr[i + k];
+        for (; i < d; i++) ps[0] += xr[i];
+        double mean = ((ps[0] + ps[1]) + (ps[2] + ps[3])) / d;
+        for (i = 0; i + 4 <= d; i += 4)
+            for (int k = 0; k < 4; k++) {
+                double z = xr[i + k] - mean;
+                pv[k] += z * z;
+            }
+        for (; i < d; i++) {
             double z = xr[i] - mean;
-            var += z * z;
+            pv[0] += z * z;
         }
-        var /= d;
+        double var = ((pv[0] + pv[1]) + (pv[2] + pv[3])) / d;
         float inv = (float)(1.0 / sqrt(var + (double)eps));
         float mu = (float)mean;
-        for (int i = 0; i < d; i++) yr[i] = (xr[i] - mu) * inv * w[i] + b[i];
+        for (i = 0; i < d; i++) yr[i] = (xr[i] - mu) * inv * w[i] + b[i];
     }
 }
 
@@ -175,14 +185,21 @@ static void attention(float *out, const float *qkv, float *p, float *kt, int T, 
                 int kn = t + 1 - k0 < TT_ATT_BLOCK ? t + 1 - k0 : TT_ATT_BLOCK;
                 for (int u = 0; u < kn; u++) p[k0 + u] = acc[u];
             }
-            float mx = -INFINITY;
-            for (int k = 0; k <= t; k++) {
-                p[k] *= scale;
-                if (p[k] > mx) mx = p[k];
-            }
-            for (int k = 0; k <= t; k++) p[k] = tt_expf(p[k] - mx); /* vectorizes */
-            float sum = 0.0f;
-            for (int k = 0; k <= t; k++) sum += p[k];
+            /* max in 4 interleaved partial maxima (exact: the same max), the sum in 4 interleaved
+             * partial sums combined in a fixed order (same result on every platform) */
+            float pm[4] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY}, psum[4] = {0, 0, 0, 0};
+            int n = t + 1, k = 0;
+            for (k = 0; k < n; k++) p[k] *= scale;
+            for (k = 0; k + 4 <= n; k += 4)
+                for (int u = 0; u < 4; u++) pm[u] = p[k + u] > pm[u] ? p[k + u] : pm[u];
+            for (; k < n; k++) pm[0] = p[k] > pm[0] ? p[k] : pm[0];
+            float m01 = pm[1] > pm[0] ? pm[1] : pm[0], m23 = pm[3] > pm[2] ? pm[3] : pm[2];
+            float mx = m23 > m01 ? m23 : m01;
+            for (k = 0; k < n; k++) p[k] = tt_expf(p[k] - mx); /* vectorizes */
+            for (k = 0; k + 4 <= n; k += 4)
+                for (int u = 0; u < 4; u++) psum[u] += p[k + u];
+            for (; k < n; k++) psum[0] += p[k];
+            float sum = (psum[0] + psum[1]) + (psum[2] + psum[3]);
             float inv = 1.0f / sum;
             float *o = out + (size_t)t * d + (size_t)h * hs;
             const float *vh = qkv + 2 * (size_t)d + (size_t)h * hs;
