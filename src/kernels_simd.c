@@ -181,6 +181,7 @@ int tt_simd_kernels(tt_matmul_fn *fns, const char **names, int cap) {
 }
 
 #elif !defined(TT_NO_SIMD) && (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
 #include <immintrin.h>
 
 #define TT_AVX2 __attribute__((target("avx2")))
@@ -412,9 +413,17 @@ tt_matmul_fn tt_simd_matmul_i8(const char **name) {
     return fns[0];
 }
 
+/* AVX-VNNI: CPUID leaf 7 sub-leaf 1, EAX bit 4 (read directly: clang before 16 has no
+ * __builtin_cpu_supports("avxvnni")); the OS's YMM support comes with the avx2 check. */
+static int cpu_has_avxvnni(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(7, 1, &a, &b, &c, &d)) return 0;
+    return (a >> 4) & 1u;
+}
+
 int tt_simd_kernels(tt_matmul_fn *fns, const char **names, int cap) {
     int n = 0;
-    if (n < cap && __builtin_cpu_supports("avxvnni") && __builtin_cpu_supports("avx2")) {
+    if (n < cap && __builtin_cpu_supports("avx2") && cpu_has_avxvnni()) {
         fns[n] = matmul_i8_vnni;
         names[n++] = "x86-avx-vnni";
     }
