@@ -14,6 +14,14 @@
 #include "kernels_simd.h"
 #include "model_internal.h"
 
+/* x86-64 with GCC: the float loops also get an AVX2 clone picked at load time (ifunc), so they run
+ * 8 lanes wide where the CPU has AVX2. AVX2 without FMA: the same IEEE operations, the same bits. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) && !defined(TT_NO_SIMD)
+#define TT_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define TT_CLONES
+#endif
+
 struct tt_state {
     int C, d, f, V;     /* sizes it was made for: context, d_model, d_ff, vocab_size */
     float *h;           /* [C, d] residual stream */
@@ -96,7 +104,7 @@ static void linear_i8(tt_state *s, float *y, const float *x, int T, int in, int 
 }
 
 /* LayerNorm over the last dim: x [T, d] → y [T, d]; (x − mean) / sqrt(var + eps) · w + b, biased var. */
-static void layernorm(float *y, const float *x, int T, int d, const float *w, const float *b, float eps) {
+TT_CLONES static void layernorm(float *y, const float *x, int T, int d, const float *w, const float *b, float eps) {
     for (int t = 0; t < T; t++) {
         const float *xr = x + (size_t)t * d;
         float *yr = y + (size_t)t * d;
@@ -127,7 +135,7 @@ static void layernorm(float *y, const float *x, int T, int d, const float *w, co
 /* GELU, tanh approximation, in place: x [n]. tanh(u) is computed as 1 − 2/(exp(2u) + 1) with
  * tt_expf (fastexp.h: vectorizes, same bits native and wasm; for u → ±∞ it gives exactly ±1, and
  * the difference from tanhf is a few ulp). */
-static void gelu_tanh(float *x, size_t n) {
+TT_CLONES static void gelu_tanh(float *x, size_t n) {
     const float k = 0.7978845608028654f; /* sqrt(2/π) */
     for (size_t i = 0; i < n; i++) {
         float v = x[i];
@@ -157,7 +165,7 @@ static inline void tt_store4(float *p, tt_v4 v) { *(tt_v4u *)(void *)p = v; }
 #else
 #error "attention() needs GCC or Clang vector extensions"
 #endif
-static void attention(float *out, const float *qkv, float *p, float *kt, int T, int d, int nh) {
+TT_CLONES static void attention(float *out, const float *qkv, float *p, float *kt, int T, int d, int nh) {
     int hs = d / nh, Tp = (T + TT_ATT_BLOCK - 1) / TT_ATT_BLOCK * TT_ATT_BLOCK;
     float scale = 1.0f / sqrtf((float)hs);
     size_t stride = 3 * (size_t)d;
@@ -227,7 +235,7 @@ static void attention(float *out, const float *qkv, float *p, float *kt, int T, 
 }
 
 /* h += b (both [n]). */
-static void add_inplace(float *h, const float *b, size_t n) {
+TT_CLONES static void add_inplace(float *h, const float *b, size_t n) {
     for (size_t i = 0; i < n; i++) h[i] += b[i];
 }
 
@@ -264,7 +272,7 @@ static void embed(const tt_model *m, tt_state *s, const int32_t *ids, int T) {
  *   log p_j = z_j − log S,  H = −Σ p log p = log S − A/S,  var = Σ p (log p)² − H² = B/S − (A/S)².
  * The three sums are accumulated in 4 interleaved partial sums each (j mod 4), combined in a fixed
  * order, so the loops vectorize and the result is the same on every platform. */
-static void token_stat(const float *logits, float *e, int V, int next, tt_tokstat *st) {
+TT_CLONES static void token_stat(const float *logits, float *e, int V, int next, tt_tokstat *st) {
     float obs = logits[next], mx = logits[0];
     int32_t rank = 1;
     for (int j = 0; j < V; j++) {
