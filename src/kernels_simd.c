@@ -24,6 +24,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kernels_simd.h"
 
@@ -292,12 +293,13 @@ TT_VNNI static inline int32_t dot1_vnni(const int8_t *w, const int8_t *x, int in
     return (int32_t)((uint32_t)hsum_i32x8(acc) - (uint32_t)corr) + dot_tail(w, x, in32, in);
 }
 
-TT_VNNI static void matmul_i8_vnni(float *y, const int8_t *xq, const float *xs, const int8_t *w,
-                                   const float *ws, const float *bias, int T, int in, int out) {
+/* rows [o_first, out) only (the packed kernel's leftover rows); matmul_i8_vnni is o_first = 0 */
+TT_VNNI static void matmul_i8_vnni_rows(float *y, const int8_t *xq, const float *xs, const int8_t *w,
+                                        const float *ws, const float *bias, int T, int in, int out, int o_first) {
     int in32 = in & ~31;
     int32_t corr[TT_ROW_BLOCK]; /* 128·Σ_{i<in32} w[o][i] for the block's rows (fits: ≤ 128·127·in) */
     const __m256i ones = _mm256_set1_epi8(1);
-    for (int ob = 0; ob < out; ob += TT_ROW_BLOCK) {
+    for (int ob = o_first; ob < out; ob += TT_ROW_BLOCK) {
         int oe = ob + TT_ROW_BLOCK < out ? ob + TT_ROW_BLOCK : out;
         for (int o = ob; o < oe; o++) {
             __m256i acc = _mm256_setzero_si256();
@@ -405,6 +407,102 @@ static void quantize_rows_sse2(const float *x, int rows, int cols, int8_t *xq, f
 
 tt_quantize_fn tt_simd_quantize_rows(void) { return quantize_rows_sse2; }
 
+TT_VNNI static void matmul_i8_vnni(float *y, const int8_t *xq, const float *xs, const int8_t *w,
+                                   const float *ws, const float *bias, int T, int in, int out) {
+    matmul_i8_vnni_rows(y, xq, xs, w, ws, bias, T, in, out, 0);
+}
+
+/* AVX-VNNI with packed weights (the kernel used for in ≤ TT_PACK_MAX_IN): each block of 16 rows is
+ * repacked per call into [in/4][16 rows][4 bytes] (16 KiB at most, on the stack), so one 32-byte load
+ * holds 4 inputs of 8 rows and vpdpbusd against a broadcast of 4 activations gives 8 rows' partial
+ * sums in 8 lanes: no horizontal reduction, and the epilogue runs on 8 rows at once. Tiles of
+ * 16 rows × 4 tokens (8 accumulators). Activations are offset to u8 as in matmul_i8_vnni (a copy of
+ * the 4 tokens' rows, XOR 0x80) and corr = 128·Σ w over the packed inputs is subtracted; inputs
+ * past in4 = in & ~3, and leftover rows / tokens, go through the plain code with the same arithmetic. */
+#define TT_PACK_MAX_IN 1024
+#define TT_PACK_ROWS 16
+#define TT_PACK_TOKENS 4
+
+TT_VNNI static void matmul_i8_vnni_packed(float *y, const int8_t *xq, const float *xs, const int8_t *w,
+                                          const float *ws, const float *bias, int T, int in, int out) {
+    if (in > TT_PACK_MAX_IN) {
+        matmul_i8_vnni(y, xq, xs, w, ws, bias, T, in, out);
+        return;
+    }
+    _Alignas(32) int8_t pw[TT_PACK_MAX_IN * TT_PACK_ROWS];     /* packed weights of one block */
+    _Alignas(32) uint8_t xu[TT_PACK_MAX_IN * TT_PACK_TOKENS];  /* u8 activations of one token tile */
+    _Alignas(32) int32_t corr[TT_PACK_ROWS];
+    int in4 = in & ~3, n4 = in4 / 4;
+    int ob = 0;
+    for (; ob + TT_PACK_ROWS <= out; ob += TT_PACK_ROWS) {
+        /* pack: pw[(i4·16 + r)·4 + b] = w[ob + r][4·i4 + b]; corr[r] = 128·Σ_{i<in4} w[ob + r][i] */
+        for (int r = 0; r < TT_PACK_ROWS; r++) {
+            const int8_t *wr = w + (size_t)(ob + r) * in;
+            int32_t sum = 0;
+            for (int i4 = 0; i4 < n4; i4++) {
+                memcpy(pw + ((size_t)i4 * TT_PACK_ROWS + r) * 4, wr + 4 * i4, 4);
+                sum += (int32_t)wr[4 * i4] + wr[4 * i4 + 1] + wr[4 * i4 + 2] + wr[4 * i4 + 3];
+            }
+            corr[r] = (int32_t)((uint32_t)sum << 7);
+        }
+        const __m256i c0 = _mm256_load_si256((const __m256i *)(const void *)corr);
+        const __m256i c1 = _mm256_load_si256((const __m256i *)(const void *)(corr + 8));
+        const __m256 ws0 = _mm256_loadu_ps(ws + ob), ws1 = _mm256_loadu_ps(ws + ob + 8);
+        const __m256 b0 = bias ? _mm256_loadu_ps(bias + ob) : _mm256_setzero_ps();
+        const __m256 b1 = bias ? _mm256_loadu_ps(bias + ob + 8) : _mm256_setzero_ps();
+        int t = 0;
+        for (; t + TT_PACK_TOKENS <= T; t += TT_PACK_TOKENS) {
+            for (int k = 0; k < TT_PACK_TOKENS; k++) {
+                const int8_t *xr = xq + (size_t)(t + k) * in;
+                for (int i = 0; i < in4; i++) xu[k * TT_PACK_MAX_IN + i] = (uint8_t)(xr[i] ^ 0x80);
+            }
+            __m256i a00 = _mm256_setzero_si256(), a01 = a00, a10 = a00, a11 = a00;
+            __m256i a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+            for (int i4 = 0; i4 < n4; i4++) {
+                const int8_t *pp = pw + (size_t)i4 * TT_PACK_ROWS * 4;
+                __m256i v0 = _mm256_load_si256((const __m256i *)(const void *)pp);
+                __m256i v1 = _mm256_load_si256((const __m256i *)(const void *)(pp + 32));
+                int32_t q0, q1, q2, q3;
+                memcpy(&q0, xu + 0 * TT_PACK_MAX_IN + 4 * i4, 4);
+                memcpy(&q1, xu + 1 * TT_PACK_MAX_IN + 4 * i4, 4);
+                memcpy(&q2, xu + 2 * TT_PACK_MAX_IN + 4 * i4, 4);
+                memcpy(&q3, xu + 3 * TT_PACK_MAX_IN + 4 * i4, 4);
+                __m256i x0 = _mm256_set1_epi32(q0), x1 = _mm256_set1_epi32(q1);
+                __m256i x2 = _mm256_set1_epi32(q2), x3 = _mm256_set1_epi32(q3);
+                a00 = dpbusd(a00, x0, v0); a01 = dpbusd(a01, x0, v1);
+                a10 = dpbusd(a10, x1, v0); a11 = dpbusd(a11, x1, v1);
+                a20 = dpbusd(a20, x2, v0); a21 = dpbusd(a21, x2, v1);
+                a30 = dpbusd(a30, x3, v0); a31 = dpbusd(a31, x3, v1);
+            }
+            __m256i acc[TT_PACK_TOKENS][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}};
+            for (int k = 0; k < TT_PACK_TOKENS; k++) {
+                __m256i s0 = _mm256_sub_epi32(acc[k][0], c0), s1 = _mm256_sub_epi32(acc[k][1], c1);
+                const int8_t *xr = xq + (size_t)(t + k) * in;
+                if (in4 < in) {
+                    int32_t tail[TT_PACK_ROWS];
+                    for (int r = 0; r < TT_PACK_ROWS; r++) tail[r] = dot_tail(w + (size_t)(ob + r) * in, xr, in4, in);
+                    s0 = _mm256_add_epi32(s0, _mm256_loadu_si256((const __m256i *)(const void *)tail));
+                    s1 = _mm256_add_epi32(s1, _mm256_loadu_si256((const __m256i *)(const void *)(tail + 8)));
+                }
+                /* tt_i8_epilogue on 8 lanes: scale = ws·xs; y = (float)acc·scale; y + bias */
+                __m256 xsv = _mm256_set1_ps(xs[t + k]);
+                float *yr = y + (size_t)(t + k) * out + ob;
+                _mm256_storeu_ps(yr, _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(s0), _mm256_mul_ps(ws0, xsv)), b0));
+                _mm256_storeu_ps(yr + 8, _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(s1), _mm256_mul_ps(ws1, xsv)), b1));
+            }
+        }
+        for (; t < T; t++) /* leftover tokens: one row at a time, the same exact sums */
+            for (int r = 0; r < TT_PACK_ROWS; r++) {
+                int o = ob + r;
+                int32_t acc = 0;
+                for (int i = 0; i < in; i++) acc += (int32_t)w[(size_t)o * in + i] * (int32_t)xq[(size_t)t * in + i];
+                y[(size_t)t * out + o] = tt_i8_epilogue(acc, ws[o], xs[t], bias ? bias[o] : 0.0f);
+            }
+    }
+    if (ob < out) /* leftover rows (out % 16): the unpacked kernel on the last rows */
+        matmul_i8_vnni_rows(y, xq, xs, w, ws, bias, T, in, out, ob);
+}
+
 tt_matmul_fn tt_simd_matmul_i8(const char **name) {
     tt_matmul_fn fns[2];
     const char *names[2];
@@ -424,7 +522,7 @@ static int cpu_has_avxvnni(void) {
 int tt_simd_kernels(tt_matmul_fn *fns, const char **names, int cap) {
     int n = 0;
     if (n < cap && __builtin_cpu_supports("avx2") && cpu_has_avxvnni()) {
-        fns[n] = matmul_i8_vnni;
+        fns[n] = matmul_i8_vnni_packed;
         names[n++] = "x86-avx-vnni";
     }
     if (n < cap && __builtin_cpu_supports("avx2")) {
