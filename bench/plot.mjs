@@ -113,7 +113,7 @@ function niceStep(range, ticks) {
  */
 export function linePlot({ title, xLabel, yLabel, series, width = 900, height = 560 }) {
   const cv = new Canvas(width, height);
-  const L = 90, R = 30, T = 50, B = 70;
+  const L = 90, R = 30, T = 64, B = 70;
   const all = series.flatMap((s) => s.points);
   const xMax = Math.max(...all.map((p) => p[0])), yMax = Math.max(...all.map((p) => p[1]));
   const xs = niceStep(xMax, 8), ys = niceStep(yMax, 6);
@@ -132,9 +132,9 @@ export function linePlot({ title, xLabel, yLabel, series, width = 900, height = 
   }
   cv.line(L, T, L, height - B, black, 2);
   cv.line(L, height - B, width - R, height - B, black, 2);
-  cv.text((width - cv.textWidth(title)) / 2, 14, title, black);
+  cv.text((width - cv.textWidth(title)) / 2, 10, title, black);
   cv.text((width - cv.textWidth(xLabel)) / 2, height - 30, xLabel, black);
-  cv.text(8, T - 24, yLabel, black);
+  cv.text(8, T - 22, yLabel, black);
   series.forEach((s, k) => {
     const pts = s.points.map(([x, y]) => [px(x), py(y)]);
     for (let i = 1; i < pts.length; i++) cv.line(pts[i - 1][0], pts[i - 1][1], pts[i][0], pts[i][1], s.color, s.dashed ? 1 : 2, s.dashed ? 6 : 0);
