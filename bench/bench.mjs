@@ -212,7 +212,8 @@ const TOL = { int8_vs_fp32: { mean_abs: 0.03, min_token_cosine: 0.99 }, telltale
   const hS = simd.forward(idsN, { stats: false }).hidden;
   const hC = scalar.forward(idsN, { stats: false }).hidden;
   native('forward', modelPath, idsFile, n, 1, 0, 'hidden', join(tmp, 'hid'));
-  const hN = new Float32Array(readFileSync(join(tmp, `hid.${n}.f32`)).buffer.slice(0));
+  const hBuf = readFileSync(join(tmp, `hid.${n}.f32`));
+  const hN = new Float32Array(hBuf.buffer.slice(hBuf.byteOffset, hBuf.byteOffset + hBuf.length));
   const agree = { tokens: n, tolerance: TOL, wasm_scalar_vs_simd: compare(hC, hS), native_vs_wasm_simd: compare(hN, hS) };
   const ok = [agree.wasm_scalar_vs_simd.max_abs === 0, agree.native_vs_wasm_simd.max_abs === 0];
   if (ortNode) {

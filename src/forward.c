@@ -155,13 +155,15 @@ TT_CLONES static void gelu_tanh(float *x, size_t n) {
  * vectorize without storing partial sums to memory. */
 #define TT_ATT_BLOCK 16
 
-/* 4 floats as one value: GCC/Clang vector extensions (SSE registers natively, v128 under -msimd128,
- * scalar code otherwise); element-wise IEEE operations, so the same bits as the scalar loops. */
+/* 8 floats as one value: GCC/Clang vector extensions (one AVX register in the AVX2 clones, two SSE
+ * registers otherwise, two v128 under -msimd128, scalar code without SIMD); element-wise IEEE
+ * operations, so the same bits as the scalar loops. */
 #if defined(__GNUC__) || defined(__clang__)
-typedef float tt_v4 __attribute__((vector_size(16)));
-typedef float tt_v4u __attribute__((vector_size(16), aligned(4)));
-static inline tt_v4 tt_load4(const float *p) { return *(const tt_v4u *)(const void *)p; }
-static inline void tt_store4(float *p, tt_v4 v) { *(tt_v4u *)(void *)p = v; }
+typedef float tt_v8 __attribute__((vector_size(32)));
+typedef float tt_v8u __attribute__((vector_size(32), aligned(4)));
+/* macros, not functions: a function returning a 32-byte vector would change the ABI without AVX */
+#define tt_load8(p) (*(const tt_v8u *)(const void *)(p))
+#define tt_store8(p, v) (*(tt_v8u *)(void *)(p) = (v))
 #else
 #error "attention() needs GCC or Clang vector extensions"
 #endif
@@ -178,18 +180,16 @@ TT_CLONES static void attention(float *out, const float *qkv, float *p, float *k
         for (int t = 0; t < T; t++) {
             const float *q = qkv + (size_t)t * stride + (size_t)h * hs;
             for (int k0 = 0; k0 <= t; k0 += TT_ATT_BLOCK) { /* scores of keys k0 .. k0+15 */
-                tt_v4 a0 = {0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0;
+                tt_v8 a0 = {0, 0, 0, 0, 0, 0, 0, 0}, a1 = a0;
                 for (int j = 0; j < hs; j++) {
                     float qj = q[j];
-                    tt_v4 qv = {qj, qj, qj, qj};
+                    tt_v8 qv = {qj, qj, qj, qj, qj, qj, qj, qj};
                     const float *kr = kt + (size_t)j * Tp + k0;
-                    a0 += qv * tt_load4(kr);
-                    a1 += qv * tt_load4(kr + 4);
-                    a2 += qv * tt_load4(kr + 8);
-                    a3 += qv * tt_load4(kr + 12);
+                    a0 += qv * tt_load8(kr);
+                    a1 += qv * tt_load8(kr + 8);
                 }
                 float acc[TT_ATT_BLOCK];
-                tt_store4(acc, a0), tt_store4(acc + 4, a1), tt_store4(acc + 8, a2), tt_store4(acc + 12, a3);
+                tt_store8(acc, a0), tt_store8(acc + 8, a1);
                 int kn = t + 1 - k0 < TT_ATT_BLOCK ? t + 1 - k0 : TT_ATT_BLOCK;
                 for (int u = 0; u < kn; u++) p[k0 + u] = acc[u];
             }
@@ -213,17 +213,15 @@ TT_CLONES static void attention(float *out, const float *qkv, float *p, float *k
             const float *vh = qkv + 2 * (size_t)d + (size_t)h * hs;
             int j0 = 0;
             for (; j0 + TT_ATT_BLOCK <= hs; j0 += TT_ATT_BLOCK) { /* output dims j0 .. j0+15 */
-                tt_v4 a0 = {0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0;
+                tt_v8 a0 = {0, 0, 0, 0, 0, 0, 0, 0}, a1 = a0;
                 for (int k = 0; k <= t; k++) {
                     const float *v = vh + (size_t)k * stride + j0;
                     float w = p[k] * inv;
-                    tt_v4 wv = {w, w, w, w};
-                    a0 += wv * tt_load4(v);
-                    a1 += wv * tt_load4(v + 4);
-                    a2 += wv * tt_load4(v + 8);
-                    a3 += wv * tt_load4(v + 12);
+                    tt_v8 wv = {w, w, w, w, w, w, w, w};
+                    a0 += wv * tt_load8(v);
+                    a1 += wv * tt_load8(v + 8);
                 }
-                tt_store4(o + j0, a0), tt_store4(o + j0 + 4, a1), tt_store4(o + j0 + 8, a2), tt_store4(o + j0 + 12, a3);
+                tt_store8(o + j0, a0), tt_store8(o + j0 + 8, a1);
             }
             for (; j0 < hs; j0++) {
                 float a = 0.0f;
