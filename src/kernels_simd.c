@@ -491,13 +491,30 @@ TT_VNNI static void matmul_i8_vnni_packed(float *y, const int8_t *xq, const floa
                 _mm256_storeu_ps(yr + 8, _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(s1), _mm256_mul_ps(ws1, xsv)), b1));
             }
         }
-        for (; t < T; t++) /* leftover tokens: one row at a time, the same exact sums */
-            for (int r = 0; r < TT_PACK_ROWS; r++) {
-                int o = ob + r;
-                int32_t acc = 0;
-                for (int i = 0; i < in; i++) acc += (int32_t)w[(size_t)o * in + i] * (int32_t)xq[(size_t)t * in + i];
-                y[(size_t)t * out + o] = tt_i8_epilogue(acc, ws[o], xs[t], bias ? bias[o] : 0.0f);
+        for (; t < T; t++) { /* leftover tokens (T % 4): one token against the same packed block */
+            const int8_t *xr = xq + (size_t)t * in;
+            for (int i = 0; i < in4; i++) xu[i] = (uint8_t)(xr[i] ^ 0x80);
+            __m256i a0 = _mm256_setzero_si256(), a1 = a0;
+            for (int i4 = 0; i4 < n4; i4++) {
+                const int8_t *pp = pw + (size_t)i4 * TT_PACK_ROWS * 4;
+                int32_t q0;
+                memcpy(&q0, xu + 4 * i4, 4);
+                __m256i x0 = _mm256_set1_epi32(q0);
+                a0 = dpbusd(a0, x0, _mm256_load_si256((const __m256i *)(const void *)pp));
+                a1 = dpbusd(a1, x0, _mm256_load_si256((const __m256i *)(const void *)(pp + 32)));
             }
+            __m256i s0 = _mm256_sub_epi32(a0, c0), s1 = _mm256_sub_epi32(a1, c1);
+            if (in4 < in) {
+                int32_t tail[TT_PACK_ROWS];
+                for (int r = 0; r < TT_PACK_ROWS; r++) tail[r] = dot_tail(w + (size_t)(ob + r) * in, xr, in4, in);
+                s0 = _mm256_add_epi32(s0, _mm256_loadu_si256((const __m256i *)(const void *)tail));
+                s1 = _mm256_add_epi32(s1, _mm256_loadu_si256((const __m256i *)(const void *)(tail + 8)));
+            }
+            __m256 xsv = _mm256_set1_ps(xs[t]);
+            float *yr = y + (size_t)t * out + ob;
+            _mm256_storeu_ps(yr, _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(s0), _mm256_mul_ps(ws0, xsv)), b0));
+            _mm256_storeu_ps(yr + 8, _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(s1), _mm256_mul_ps(ws1, xsv)), b1));
+        }
     }
     if (ob < out) /* leftover rows (out % 16): the unpacked kernel on the last rows */
         matmul_i8_vnni_rows(y, xq, xs, w, ws, bias, T, in, out, ob);
