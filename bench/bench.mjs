@@ -240,22 +240,42 @@ const addForward = (engine, n, ms, extra = {}) => {
   results.forward.push(row);
   log(`forward ${engine.padEnd(22)} ${String(n).padStart(5)} tokens: median ${s.median_ms.toFixed(2)} ms [${s.min_ms.toFixed(2)} … ${s.max_ms.toFixed(2)}]`);
 };
+// Engines are interleaved: after the warm-up, each round times every engine once (in an order that
+// rotates from round to round), so that load changes on the machine fall on all engines alike. The
+// native engine runs as one child process per sample (it loads the model, does 1 warm-up forward
+// and times 1; only the forward is timed).
+let kernelName = null;
+const nativeOnce = (n, mode, warm) => {
+  const r = native('forward', modelPath, idsFile, n, 1, warm, mode);
+  kernelName = r.kernel;
+  return r.sizes[0].ms[0];
+};
+const LM = { note: 'hidden + LM head + token statistics' };
 for (const n of SIZES) {
   const idsN = ids.subarray(0, n);
-  addForward('telltale wasm SIMD', n, await timeRuns(() => simd.forward(idsN, { stats: false })));
-  addForward('telltale wasm scalar', n, await timeRuns(() => scalar.forward(idsN, { stats: false })));
-}
-{
-  const r = native('forward', modelPath, idsFile, SIZES.join(','), RUNS, WARM, 'hidden');
-  for (const s of r.sizes) addForward(`telltale native`, s.n, s.ms, { kernel: r.kernel });
-  const rs = native('forward', modelPath, idsFile, SIZES.join(','), RUNS, WARM, 'stats');
-  for (const s of rs.sizes) addForward(`telltale native +LM`, s.n, s.ms, { kernel: rs.kernel, note: 'hidden + LM head + token statistics' });
-}
-for (const n of SIZES) {
-  const idsN = ids.subarray(0, n);
-  addForward('telltale wasm SIMD +LM', n, await timeRuns(() => simd.forward(idsN, { stats: true })), { note: 'hidden + LM head + token statistics' });
-  if (ortWeb) addForward('onnxruntime-web', n, await timeRuns(() => ortWeb(idsN)));
-  if (ortNode) addForward('onnxruntime-node', n, await timeRuns(() => ortNode(idsN)));
+  const engines = [
+    ['telltale wasm SIMD', () => simd.forward(idsN, { stats: false })],
+    ['telltale wasm scalar', () => scalar.forward(idsN, { stats: false })],
+    ['telltale native', null, 'hidden'],
+    ['telltale wasm SIMD +LM', () => simd.forward(idsN, { stats: true }), null, LM],
+    ['telltale native +LM', null, 'stats', LM],
+  ];
+  if (ortWeb) engines.push(['onnxruntime-web', () => ortWeb(idsN)]);
+  if (ortNode) engines.push(['onnxruntime-node', () => ortNode(idsN)]);
+  const samples = engines.map(() => []);
+  for (const [, fn] of engines) if (fn) for (let i = 0; i < WARM; i++) await fn();
+  for (let r = 0; r < RUNS; r++) {
+    for (let j = 0; j < engines.length; j++) {
+      const e = (j + r) % engines.length;
+      const [, fn, mode] = engines[e];
+      if (fn) {
+        const t0 = performance.now();
+        await fn();
+        samples[e].push(performance.now() - t0);
+      } else samples[e].push(nativeOnce(n, mode, 1));
+    }
+  }
+  engines.forEach(([name, , mode, extra], e) => addForward(name, n, samples[e], { ...(mode ? { kernel: kernelName } : {}), ...(extra || {}) }));
 }
 const fwd = (engine, n) => results.forward.find((r) => r.engine === engine && r.tokens === n);
 for (const r of results.forward) r.ratio_vs_wasm_simd = +(r.median_ms / fwd('telltale wasm SIMD', r.tokens).median_ms).toFixed(3);
