@@ -28,8 +28,7 @@ from features import n_words, split_sentences
 
 CLI = os.path.join(ROOT, "build", "telltale")
 LODO_DOMAINS = ["xsum", "writing", "squad", "pubmed"]
-LOGO_GENERATORS = ["gpt-3.5-turbo", "gpt-4", "claude-3-opus", "gemini-1.0-pro", "palm-2", "gpt2-xl",
-                   "gpt-neox-20b", "flan-t5-xxl"]
+LOGO_GENERATORS = ["gpt-3.5-turbo", "gpt-4", "claude-3-opus", "gemini-1.0-pro", "palm-2", "gpt-neox-20b"]
 
 
 # ---- running the C engine ----------------------------------------------------------------------

@@ -43,6 +43,9 @@ def build(tag, out, name="telltale-small"):
     tensors["detector.fc2.bias"] = f32(k["fc2.bias"])
     tensors["detector.ref_raw"] = f32(det["ref_raw"])
     tensors["detector.ref_phi"] = f32(det["ref_phi"])
+    if "ce_mean" in det["calibration"]["document"]["features"]:
+        tensors["detector.ce.weight"] = f32(det["ce_weight"])
+        tensors["detector.ce.bias"] = f32([det["ce_bias"]])
     eps = float(torch.sigmoid(k["eps_logit"]))
     pre = json.load(open(os.path.join(WORK, "pretrain.json"))) if os.path.exists(os.path.join(WORK, "pretrain.json")) else {}
     meta = {
