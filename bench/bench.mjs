@@ -326,10 +326,12 @@ for (const r of results.forward) r.ratio_vs_wasm_simd = +(r.median_ms / fwd('tel
     const k = kr.shapes[i];
     const row = { shape: s.name, T: s.T, in: s.in, out: s.out, macs: s.T * s.in * s.out };
     row.native_simd = { kernel: kr.kernel, ...summarize(k.simd_ms) };
+    const avx2 = (k.each || []).find((e) => e.kernel === 'x86-avx2');
+    if (avx2 && kr.kernel !== 'x86-avx2') row.native_avx2 = { kernel: 'x86-avx2', ...summarize(avx2.ms) };
     row.native_scalar = summarize(k.scalar_ms);
     row.wasm_simd = { kernel: wasmKernels.simd.name, ...summarize(wasmKernelMs(wasmKernels.simd.ex, s, wasmKernels.simd.ex.tt_matmul_i8)) };
     row.wasm_scalar = summarize(wasmKernelMs(wasmKernels.scalar.ex, s, wasmKernels.scalar.ex.tt_matmul_i8_ref));
-    for (const e of ['native_simd', 'native_scalar', 'wasm_simd', 'wasm_scalar']) row[e].gmacs = gmacs(s, row[e].median_ms);
+    for (const e of ['native_simd', 'native_avx2', 'native_scalar', 'wasm_simd', 'wasm_scalar']) if (row[e]) row[e].gmacs = gmacs(s, row[e].median_ms);
     row.ratio_wasm_simd_over_scalar = +(row.wasm_simd.gmacs / row.wasm_scalar.gmacs).toFixed(2);
     row.ratio_native_over_wasm_simd = +(row.native_simd.gmacs / row.wasm_simd.gmacs).toFixed(2);
     rows.push(row);
@@ -339,7 +341,8 @@ for (const r of results.forward) r.ratio_vs_wasm_simd = +(r.median_ms / fwd('tel
   const body = rows.slice(0, 4);
   const agg = (e) => +(body.reduce((a, r) => a + r.macs, 0) / (body.reduce((a, r) => a + r[e].median_ms, 0) * 1e6)).toFixed(2);
   const model = (e, n) => fwd(e, n)?.effective_gmacs;
-  results.kernels = { shapes: rows, body_gmacs: { native_simd: agg('native_simd'), native_scalar: agg('native_scalar'), wasm_simd: agg('wasm_simd'), wasm_scalar: agg('wasm_scalar') },
+  results.kernels = { shapes: rows, body_gmacs: { native_simd: agg('native_simd'), native_avx2: body[0].native_avx2 ? agg('native_avx2') : null,
+    native_scalar: agg('native_scalar'), wasm_simd: agg('wasm_simd'), wasm_scalar: agg('wasm_scalar') },
     whole_model_gmacs_512: { native: model('telltale native', 512), wasm_simd: model('telltale wasm SIMD', 512), wasm_scalar: model('telltale wasm scalar', 512) } };
   const bg = results.kernels.body_gmacs;
   results.kernels.ratios = { kernel_wasm_simd_over_scalar: +(bg.wasm_simd / bg.wasm_scalar).toFixed(2), kernel_native_over_wasm_simd: +(bg.native_simd / bg.wasm_simd).toFixed(2),
@@ -563,14 +566,16 @@ function markdown(r) {
     L.push('');
     L.push('**int8 matmul kernel** (GMAC/s, median; T × in → out):');
     L.push('');
-    L.push('| shape | native SIMD | native scalar | wasm SIMD | wasm scalar | wasm SIMD/scalar | native/wasm SIMD |');
-    L.push('|---|---:|---:|---:|---:|---:|---:|');
-    for (const k of r.kernels.shapes) L.push(`| ${k.shape} ${k.T}×${k.in}→${k.out} | ${f(k.native_simd.gmacs)} | ${f(k.native_scalar.gmacs)} | ${f(k.wasm_simd.gmacs)} | ${f(k.wasm_scalar.gmacs)} | ${f(k.ratio_wasm_simd_over_scalar, 2)} | ${f(k.ratio_native_over_wasm_simd, 2)} |`);
+    const k0 = r.kernels.shapes[0];
+    const avx2 = !!k0.native_avx2;
+    L.push(`| shape | native SIMD (${k0.native_simd.kernel}) |${avx2 ? ' native x86-avx2 |' : ''} native scalar | wasm SIMD | wasm scalar | wasm SIMD/scalar | native/wasm SIMD |`);
+    L.push(`|---|---:|${avx2 ? '---:|' : ''}---:|---:|---:|---:|---:|`);
+    for (const k of r.kernels.shapes) L.push(`| ${k.shape} ${k.T}×${k.in}→${k.out} | ${f(k.native_simd.gmacs)} |${avx2 ? ` ${f(k.native_avx2?.gmacs)} |` : ''} ${f(k.native_scalar.gmacs)} | ${f(k.wasm_simd.gmacs)} | ${f(k.wasm_scalar.gmacs)} | ${f(k.ratio_wasm_simd_over_scalar, 2)} | ${f(k.ratio_native_over_wasm_simd, 2)} |`);
     const b = r.kernels.body_gmacs, m = r.kernels.whole_model_gmacs_512;
-    L.push(`| transformer body (4 shapes) | ${f(b.native_simd)} | ${f(b.native_scalar)} | ${f(b.wasm_simd)} | ${f(b.wasm_scalar)} | ${f(b.wasm_simd / b.wasm_scalar, 2)} | ${f(b.native_simd / b.wasm_simd, 2)} |`);
-    L.push(`| whole model, 512 tokens (effective) | ${f(m.native)} | – | ${f(m.wasm_simd)} | ${f(m.wasm_scalar)} | ${f(m.wasm_simd / m.wasm_scalar, 2)} | ${f(m.native / m.wasm_simd, 2)} |`);
+    L.push(`| transformer body (4 shapes) | ${f(b.native_simd)} |${avx2 ? ` ${f(b.native_avx2)} |` : ''} ${f(b.native_scalar)} | ${f(b.wasm_simd)} | ${f(b.wasm_scalar)} | ${f(b.wasm_simd / b.wasm_scalar, 2)} | ${f(b.native_simd / b.wasm_simd, 2)} |`);
+    L.push(`| whole model, 512 tokens (effective) | ${f(m.native)} |${avx2 ? ' – |' : ''} – | ${f(m.wasm_simd)} | ${f(m.wasm_scalar)} | ${f(m.wasm_simd / m.wasm_scalar, 2)} | ${f(m.native / m.wasm_simd, 2)} |`);
     L.push('');
-    L.push(`Native SIMD kernel: ${r.kernels.shapes[0].native_simd.kernel}; wasm: ${r.kernels.shapes[0].wasm_simd.kernel}.`);
+    L.push(`Native SIMD kernel: ${k0.native_simd.kernel}${avx2 ? ' (x86-avx2: the kernel CPUs without AVX-VNNI get)' : ''}; wasm: ${k0.wasm_simd.kernel}. The whole-model row divides the forward pass's multiply-accumulates (linear layers + attention) by its median time.`);
   }
   if (r.detect.length) {
     L.push('');

@@ -9,8 +9,9 @@
  *       for the default when a DUMP is given). DUMP: write the hidden states of each size to
  *       DUMP.<n>.f32 (for the agreement check).
  *   telltale-bench kernel SHAPES RUNS
- *       tt_matmul_i8 (the SIMD kernel this CPU gets) and tt_matmul_i8_ref (scalar) on random int8
- *       data; SHAPES is "T:in:out,T:in:out,...". Reports ms per call; GMAC = T·in·out / 1e9.
+ *       tt_matmul_i8 (the SIMD kernel this CPU gets), every SIMD kernel the CPU can run ("each": e.g.
+ *       AVX-VNNI and AVX2) and tt_matmul_i8_ref (scalar) on random int8 data; SHAPES is
+ *       "T:in:out,T:in:out,...". Reports ms per call; GMAC = T·in·out / 1e9.
  *   telltale-bench detect MODEL TEXT... RUNS WARMUP
  *       tt_detect (default parameters) on each text file; also the result's phase times and counts.
  *   telltale-bench load MODEL RUNS
@@ -24,6 +25,7 @@
 #include <time.h>
 
 #include "engine.h"
+#include "kernels_simd.h"
 #include "telltale.h"
 
 static double now_ms(void) {
@@ -151,6 +153,30 @@ static int cmd_kernel(int argc, char **argv) {
         for (int i = 0; i < T; i++) xs[i] = 0.01f;
         for (int i = 0; i < out; i++) ws[i] = 0.02f, b[i] = 0.1f;
         printf("%s{\"T\":%d,\"in\":%d,\"out\":%d", k ? "," : "", T, in, out);
+        /* every SIMD kernel this CPU runs (tt_matmul_i8 uses the first), each timed on its own */
+        tt_matmul_fn fns[4];
+        const char *names[4];
+        int nk = tt_simd_kernels(fns, names, 4);
+        printf(",\"each\":[");
+        for (int e = 0; e < nk; e++) {
+            double *ms = xmalloc((size_t)runs * sizeof(double));
+            double t0 = now_ms();
+            int reps = 0;
+            do {
+                fns[e](y, xq, xs, w, ws, b, T, in, out);
+                reps++;
+            } while (now_ms() - t0 < 2.0);
+            for (int r = 0; r < runs; r++) {
+                double a = now_ms();
+                for (int j = 0; j < reps; j++) fns[e](y, xq, xs, w, ws, b, T, in, out);
+                ms[r] = (now_ms() - a) / reps;
+            }
+            printf("%s{\"kernel\":\"%s\",\"ms\":", e ? "," : "", names[e]);
+            print_samples(ms, runs);
+            printf("}");
+            free(ms);
+        }
+        printf("]");
         for (int which = 0; which < 2; which++) {
             double *ms = xmalloc((size_t)runs * sizeof(double));
             /* repeat each sample until it lasts ≥ 2 ms so that the clock's resolution does not matter */
