@@ -69,14 +69,25 @@ static inline int32_t dot1_wasm(const int8_t *w, const int8_t *x, int in) {
     return hsum_i32x4(acc) + dot_tail(w, x, i, in);
 }
 
+/* The pair of tokens' activations is sign-extended to int16 once per pair and block (xw, on the
+ * stack, for in ≤ TT_WIDEN_MAX_IN) instead of once per 4 rows: plain loads in the inner loop, 10 %
+ * faster; longer rows extend on the fly. */
+#define TT_WIDEN_MAX_IN 1024
 static void matmul_i8_wasm(float *y, const int8_t *xq, const float *xs, const int8_t *w,
                            const float *ws, const float *bias, int T, int in, int out) {
+    int16_t xw[2][TT_WIDEN_MAX_IN] __attribute__((aligned(16)));
+    const int widen = in <= TT_WIDEN_MAX_IN;
     for (int ob = 0; ob < out; ob += TT_ROW_BLOCK) {
         int oe = ob + TT_ROW_BLOCK < out ? ob + TT_ROW_BLOCK : out;
         int t = 0;
         for (; t + 2 <= T; t += 2) {
             const int8_t *xa = xq + (size_t)t * in, *xb = xa + in;
             float *ya = y + (size_t)t * out, *yb = ya + out;
+            if (widen)
+                for (int i = 0; i + 8 <= in; i += 8) {
+                    wasm_v128_store(xw[0] + i, wasm_i16x8_load8x8(xa + i));
+                    wasm_v128_store(xw[1] + i, wasm_i16x8_load8x8(xb + i));
+                }
             int o = ob;
             for (; o + 4 <= oe; o += 4) {
                 const int8_t *w0 = w + (size_t)o * in, *w1 = w0 + in, *w2 = w1 + in, *w3 = w2 + in;
@@ -84,7 +95,8 @@ static void matmul_i8_wasm(float *y, const int8_t *xq, const float *xs, const in
                 v128_t b0 = a0, b1 = a0, b2 = a0, b3 = a0;
                 int i = 0;
                 for (; i + 8 <= in; i += 8) {
-                    v128_t x0 = wasm_i16x8_load8x8(xa + i), x1 = wasm_i16x8_load8x8(xb + i);
+                    v128_t x0 = widen ? wasm_v128_load(xw[0] + i) : wasm_i16x8_load8x8(xa + i);
+                    v128_t x1 = widen ? wasm_v128_load(xw[1] + i) : wasm_i16x8_load8x8(xb + i);
                     v128_t v0 = wasm_i16x8_load8x8(w0 + i), v1 = wasm_i16x8_load8x8(w1 + i);
                     v128_t v2 = wasm_i16x8_load8x8(w2 + i), v3 = wasm_i16x8_load8x8(w3 + i);
                     a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(v0, x0));
