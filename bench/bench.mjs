@@ -150,22 +150,25 @@ function forwardMacs(n) {
 }
 
 // ---- ONNX ----------------------------------------------------------------------------------------
-let ortNode = null, ortWeb = null, onnxPath = null;
+let ortNode = null, ortWeb = null, ortNodeLm = null, ortWebLm = null, onnxPath = null;
 if (!flag('--no-onnx')) {
-  onnxPath = join(root, 'bench', 'onnx', `${modelRel.replace(/[^A-Za-z0-9]+/g, '_')}-${modelSha.slice(0, 12)}-hidden.onnx`);
-  if (!existsSync(onnxPath)) {
-    log(`exporting ONNX → ${relative(root, onnxPath)}`);
-    mkdirSync(dirname(onnxPath), { recursive: true });
-    sh('/usr/bin/python3', ['train/export_onnx.py', modelPath, onnxPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // two graphs: hidden states only, and hidden states + the tied LM head's logits (for the "+LM" rows)
+  const base = join(root, 'bench', 'onnx', `${modelRel.replace(/[^A-Za-z0-9]+/g, '_')}-${modelSha.slice(0, 12)}`);
+  onnxPath = `${base}-hidden.onnx`;
+  const onnxLmPath = `${base}-logits.onnx`;
+  for (const [p, extra] of [[onnxPath, []], [onnxLmPath, ['--logits']]]) {
+    if (existsSync(p)) continue;
+    log(`exporting ONNX → ${relative(root, p)}`);
+    mkdirSync(dirname(p), { recursive: true });
+    sh('/usr/bin/python3', ['train/export_onnx.py', modelPath, p, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   }
-  const onnxBytes = readFileSync(onnxPath);
+  const onnxBytes = readFileSync(onnxPath), onnxLmBytes = readFileSync(onnxLmPath);
   const ortn = await import('onnxruntime-node');
   const ortw = await import('onnxruntime-web');
   ortw.env.wasm.numThreads = 1;
   ortw.env.wasm.simd = true;
-  const sNode = await ortn.InferenceSession.create(onnxBytes, {
-    intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
-  const sWeb = await ortw.InferenceSession.create(onnxBytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const nodeOpts = { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+  const webOpts = { executionProviders: ['wasm'], graphOptimizationLevel: 'all' };
   const mk = (ort, sess) => async (idsN) => {
     const n = idsN.length, d = cfg.d_model;
     const out = new Float32Array(n * d);
@@ -176,10 +179,13 @@ if (!flag('--no-onnx')) {
     }
     return out;
   };
-  ortNode = mk(ortn, sNode);
-  ortWeb = mk(ortw, sWeb);
-  results.onnx = { file: relative(root, onnxPath), bytes: onnxBytes.length, onnxruntime_node: ortn.env.versions?.node || '1.30.0',
-    onnxruntime_web: ortw.env.versions?.web, exported_by: 'train/export_onnx.py (torch.onnx.export, opset 14, fp32, dequantized int8 weights)' };
+  ortNode = mk(ortn, await ortn.InferenceSession.create(onnxBytes, nodeOpts));
+  ortWeb = mk(ortw, await ortw.InferenceSession.create(onnxBytes, webOpts));
+  ortNodeLm = mk(ortn, await ortn.InferenceSession.create(onnxLmBytes, nodeOpts));
+  ortWebLm = mk(ortw, await ortw.InferenceSession.create(onnxLmBytes, webOpts));
+  results.onnx = { file: relative(root, onnxPath), bytes: onnxBytes.length, file_logits: relative(root, onnxLmPath), bytes_logits: onnxLmBytes.length,
+    onnxruntime_node: ortn.env.versions?.node || '1.30.0', onnxruntime_web: ortw.env.versions?.web,
+    exported_by: 'train/export_onnx.py (torch.onnx.export, opset 14, fp32, dequantized int8 weights)' };
 }
 
 // ---- 1. agreement -------------------------------------------------------------------------------
@@ -262,6 +268,9 @@ for (const n of SIZES) {
   ];
   if (ortWeb) engines.push(['onnxruntime-web', () => ortWeb(idsN)]);
   if (ortNode) engines.push(['onnxruntime-node', () => ortNode(idsN)]);
+  const LOGITS = { note: 'hidden + logits [T, V] (no softmax statistics)' };
+  if (ortWebLm) engines.push(['onnxruntime-web +logits', () => ortWebLm(idsN), null, LOGITS]);
+  if (ortNodeLm) engines.push(['onnxruntime-node +logits', () => ortNodeLm(idsN), null, LOGITS]);
   const samples = engines.map(() => []);
   for (const [, fn] of engines) if (fn) for (let i = 0; i < WARM; i++) await fn();
   for (let r = 0; r < RUNS; r++) {
@@ -554,7 +563,7 @@ function markdown(r) {
     L.push(`| ${e} | ${cells.join(' | ')} | ${f(x512?.ratio_vs_wasm_simd, 2)} | ${f(x512?.effective_gmacs, 1)} |`);
   }
   L.push('');
-  L.push('"+LM": hidden states plus the tied LM head and the per-token statistics (log-prob, rank, entropy, variance) the detector uses; the ONNX graphs compute hidden states only. GMAC/s counts the linear layers and attention (not the LM head).');
+  L.push('"+LM": hidden states plus the tied LM head and the per-token statistics (log-prob, rank, entropy, variance) the detector uses; "+logits": the ONNX graph that also outputs the LM head\'s logits (no statistics; for every row of every window, where telltale computes the LM head once per output token). GMAC/s counts the linear layers and attention only (not the LM head).');
   if (r.agreement) {
     const a = r.agreement;
     L.push('');
