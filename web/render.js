@@ -17,6 +17,17 @@ export function bandOf(score) {
   return BANDS[i];
 }
 
+/**
+ * The colour band of a sentence: its score's band, except that a sentence labelled "uncertain" never
+ * gets the strongest colours (b0, b4) — strong colour only where the model commits to a label.
+ */
+export function sentenceBand(score, label) {
+  const b = bandOf(score);
+  if (!b || label !== 'uncertain') return b;
+  const i = BANDS.indexOf(b);
+  return BANDS[Math.min(3, Math.max(1, i))];
+}
+
 /** A score as shown to people: two decimals, never a flat 0 or 1 (no calibrated estimate is that
  * sure), or an em dash when not scored. */
 export function formatScore(s) {
@@ -56,10 +67,19 @@ const VERDICT = {
     title: 'Uncertain — no conclusion',
     say: (d) => {
       if (!d.tested) return 'Too few sentences could be scored for a reliable test. Treat this as no result, not as a half-accusation.';
-      if (d.p_value != null && d.p_value < 0.05) {
-        return `The sentences differ from the human reference texts (${formatP(d.p_value)}), but the calibrated score (${formatScore(d.score)}) is not clearly on either side: differences like this also come from topic, genre or personal style. Treat this as no result, not as a half-accusation.`;
+      const end = ' Treat this as no result, not as a half-accusation.';
+      const differs = d.p_value != null && d.p_value < 0.05;
+      const score = formatScore(d.score);
+      if (differs && d.score < 0.5) {
+        return `The two signals disagree: the score (${score}) leans human-like, but the sentences differ from the human reference texts (${formatP(d.p_value)}) — differences like this also come from topic, genre or personal style.${end}`;
       }
-      return 'The evidence is too weak either way. Treat this as no result, not as a half-accusation.';
+      if (differs) {
+        return `The sentences differ from the human reference texts (${formatP(d.p_value)}) and the score (${score}) leans machine-like, but not far enough for a conclusion: differences like this also come from topic, genre or personal style.${end}`;
+      }
+      if (d.score >= 0.5) {
+        return `The score (${score}) leans machine-like, but the two-sample test found no clear difference from the human reference texts (${formatP(d.p_value)}).${end}`;
+      }
+      return `The evidence is too weak either way.${end}`;
     },
   },
 };
@@ -93,7 +113,8 @@ export function renderLegend(doc) {
       h(doc, 'li', {}, h(doc, 'span', { class: 'sample l-machine', text: 'solid underline' }), ' machine-like'),
       h(doc, 'li', {}, h(doc, 'span', { class: 'sample l-uncertain', text: 'dashed underline' }), ' uncertain'),
       h(doc, 'li', {}, h(doc, 'span', { class: 'sample l-human', text: 'dotted underline' }), ' human-like'),
-      h(doc, 'li', {}, h(doc, 'span', { class: 'sample unscored', text: 'grey, boxed' }), ' not scored (too short)')));
+      h(doc, 'li', {}, h(doc, 'span', { class: 'sample unscored', text: 'grey, boxed' }), ' not scored (too short)')),
+    h(doc, 'span', { class: 'legend-note', text: 'The strongest colours are used only where a sentence is labelled human-like or machine-like; uncertain sentences stay pale.' }));
 }
 
 function unitLine(u) {
@@ -153,7 +174,7 @@ export function renderResult(root, text, result, opts = {}) {
     for (const s of p.sentences) {
       const a = Math.max(s.start16, pos);
       if (a > pos) body.append(text.slice(pos, a));
-      const band = bandOf(s.score);
+      const band = sentenceBand(s.score, s.label);
       const desc = sentenceDescription(s, k, nSent);
       const mark = h(doc, 'mark', {
         class: `sent ${band ? band.cls : 'unscored'} l-${s.score == null ? 'none' : s.label}`,
