@@ -423,8 +423,8 @@ if (hasDetector) {
   for (let i = 0; i < runs; i++) rs.push(JSON.parse(sh(process.execPath, ['bench/cold_node.mjs', modelPath, 'simd'])));
   results.cold_start = [{ engine: 'Node (fresh process), wasm SIMD', what: 'await createDetector({model: path}): read + compile .wasm, read model, instantiate, load model, open detector',
     ...summarize(rs.map((r) => r.create_ms)), import_ms: summarize(rs.map((r) => r.import_ms)) }];
-  const nl = native('load', modelPath, runs);
-  results.cold_start.push({ engine: 'native tt_detector_open_file', what: 'read + CRC + tokenizer tables + detector (process already running)', ...summarize(nl.ms) });
+  const nl = hasDetector ? native('load', modelPath, runs) : { ms: [] };
+  if (hasDetector) results.cold_start.push({ engine: 'native tt_detector_open_file', what: 'read + CRC + tokenizer tables + detector (process already running)', ...summarize(nl.ms) });
   log(`cold start Node: median ${results.cold_start[0].median_ms.toFixed(1)} ms`);
 }
 
@@ -450,7 +450,7 @@ if (!flag('--no-browser') && existsSync('/usr/bin/chromium')) {
         '--disable-sync', '--no-first-run'] });
     try {
       const page = ctx.pages()[0] || await ctx.newPage();
-      await page.goto(`http://127.0.0.1:${port}/bench/cold.html?model=/${modelRel}&runs=${i === 0 ? 5 : 3}`);
+      await page.goto(`http://127.0.0.1:${port}/bench/cold.html?model=/${modelRel}&runs=${i === 0 ? 5 : 3}&detect=${hasDetector ? 1 : 0}`);
       await page.waitForFunction(() => window.__bench, null, { timeout: 120000 });
       const r = await page.evaluate(() => window.__bench);
       if (r.error) fail(`chromium: ${r.error}`);
@@ -465,9 +465,9 @@ if (!flag('--no-browser') && existsSync('/usr/bin/chromium')) {
     what: 'await createDetector({model: url}): fetch + compile .wasm, fetch model, instantiate, load model, open detector (local server, no cache)',
     ...summarize(rs.map((r) => r.create_ms)), ready_since_navigation_ms: summarize(rs.map((r) => r.ready_since_navigation_ms)) });
   const dms = rs.flatMap((r) => r.detect_ms);
-  results.detect.push({ engine: 'telltale wasm SIMD in Chromium', words: 1000, ...summarize(dms), first_detect_ms: summarize(rs.map((r) => r.first_detect_ms)),
+  if (hasDetector) results.detect.push({ engine: 'telltale wasm SIMD in Chromium', words: 1000, ...summarize(dms), first_detect_ms: summarize(rs.map((r) => r.first_detect_ms)),
     note: `${rs.length} fresh browsers × ${rs.map((r) => r.detect_ms.length).join('/')} runs after a first (cold) detection` });
-  log(`cold start Chromium: median ${results.cold_start[results.cold_start.length - 1].median_ms.toFixed(1)} ms; detect ${summarize(dms).median_ms.toFixed(1)} ms`);
+  log(`cold start Chromium: median ${results.cold_start[results.cold_start.length - 1].median_ms.toFixed(1)} ms${hasDetector ? `; detect ${summarize(dms).median_ms.toFixed(1)} ms` : ''}`);
 }
 
 // ---- 4. scaling ----------------------------------------------------------------------------------
