@@ -185,7 +185,8 @@ def sentence_sets(docs, k, n_sets, seed):
 def tfidf_baseline(recs, test_docs, exclude_domain=None):
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
-    tr = sample_docs([r for r in recs if r["domain"] != exclude_domain], "train", 60, 600, seed=1)
+    out = {exclude_domain} | ({"squad-qa"} if exclude_domain == "squad" else set())
+    tr = sample_docs([r for r in recs if r["domain"] not in out], "train", 60, 600, seed=1)
     vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), min_df=3, max_features=300000, sublinear_tf=True)
     X = vec.fit_transform([r["text"] for r in tr])
     y = np.array([r["label"] for r in tr])
@@ -224,12 +225,20 @@ def main():
     ap.add_argument("--quick", action="store_true", help="fewer texts (a check that it runs)")
     ap.add_argument("--skip-baselines", action="store_true")
     ap.add_argument("--out", default=os.path.join(ROOT, "models", "eval-report.json"))
+    ap.add_argument("--leave-out-only", action="store_true",
+                    help="only the leave-one-domain/generator-out models, merged into an existing --out report")
     a = ap.parse_args()
     q = 0.2 if a.quick else 1.0
     recs = assign_splits(load_all())
     test = sample_docs(recs, "test", per_gen=max(2, int(15 * q)), per_human_domain=int(120 * q), seed=4)
     log(f"test docs: {len(test)} ({sum(d['label'] == 0 for d in test)} human)")
-    report = {"model": a.model, "split": "test (train/splits/test.txt.gz)", "n_test_docs": len(test)}
+    report = {"model": os.path.relpath(a.model, ROOT), "split": "test (train/splits/test.txt.gz)", "n_test_docs": len(test)}
+    if a.leave_out_only:
+        report = json.load(open(a.out))
+        leave_outs(report, test)
+        json.dump(report, open(a.out, "w"), indent=1)
+        summary(report)
+        return
 
     res = score_cli(a.model, [d["text"] for d in test], sentences=True)
     report["document"] = doc_metrics(test, res)
@@ -282,7 +291,16 @@ def main():
                      "mean_score": rnd(np.nanmean([np.nan if x.get("score") is None else x["score"] for x in r]))}
     report["unseen_human_sources"] = uns
 
-    # leave-one-domain-out and leave-one-generator-out models (trained by pipeline.py)
+    leave_outs(report, test)
+    if not a.skip_baselines:
+        report["baselines"] = baselines(recs, test)
+    json.dump(report, open(a.out, "w"), indent=1)
+    summary(report)
+    log(f"wrote {a.out}")
+
+
+def leave_outs(report, test):
+    """Leave-one-domain-out and leave-one-generator-out models (trained by pipeline.py)."""
     lodo = {}
     for dom in LODO_DOMAINS:
         m = os.path.join(WORK, f"lodo_{dom}.ttm")
@@ -304,39 +322,37 @@ def main():
         logo[g] = doc_metrics([test[i] for i in hi + mi], r)
     report["leave_one_generator_out"] = logo
 
-    if not a.skip_baselines:
-        base = {}
-        y = np.array([d["label"] for d in test])
-        s, thr = tfidf_baseline(recs, test)
-        base["tfidf_char14_lr"] = {"auroc": rnd(auroc(y, s)), "tpr_at_1pct_fpr": rnd(tpr_at_fpr(y, s)),
-                                   "fpr_at_2pct_train_threshold": rnd(((s >= thr) & (y == 0)).sum() / (y == 0).sum()),
-                                   "per_domain_auroc": {}}
-        for dom in sorted({d["domain"] for d in test}):
-            idx = [i for i, d in enumerate(test) if d["domain"] == dom]
-            base["tfidf_char14_lr"]["per_domain_auroc"][dom] = rnd(auroc(y[idx], s[idx]))
-        lodo_b = {}
-        for dom in LODO_DOMAINS:
-            idx = [i for i, d in enumerate(test) if d["domain"] == dom]
-            sd, thr = tfidf_baseline(recs, [test[i] for i in idx], exclude_domain=dom)
-            lodo_b[dom] = {"auroc": rnd(auroc(y[idx], sd)),
-                           "fpr_at_2pct_train_threshold": rnd(((sd >= thr) & (y[idx] == 0)).sum() / max((y[idx] == 0).sum(), 1))}
-        base["tfidf_char14_lr"]["leave_one_domain_out"] = lodo_b
-        log("  tf-idf baseline done")
-        zs = zero_shot_scores(test)
-        for k, v in zs.items():
-            base[f"zero_shot_{k}"] = {"auroc": rnd(auroc(y, v)), "per_domain_auroc": {
-                dom: rnd(auroc(y[[i for i, d in enumerate(test) if d["domain"] == dom]],
-                               v[[i for i, d in enumerate(test) if d["domain"] == dom]]))
-                for dom in sorted({d["domain"] for d in test})}}
-        for tag in ("main",):
-            p = os.path.join(WORK, f"detector_{tag}.json")
-            if os.path.exists(p):
-                base["validation_numbers_of_training"] = json.load(open(p))
-        report["baselines"] = base
 
-    json.dump(report, open(a.out, "w"), indent=1)
-    summary(report)
-    log(f"wrote {a.out}")
+def baselines(recs, test):
+    """TF-IDF and zero-shot baselines on the same test texts."""
+    base = {}
+    y = np.array([d["label"] for d in test])
+    s, thr = tfidf_baseline(recs, test)
+    base["tfidf_char14_lr"] = {"auroc": rnd(auroc(y, s)), "tpr_at_1pct_fpr": rnd(tpr_at_fpr(y, s)),
+                               "fpr_at_2pct_train_threshold": rnd(((s >= thr) & (y == 0)).sum() / (y == 0).sum()),
+                               "per_domain_auroc": {}}
+    for dom in sorted({d["domain"] for d in test}):
+        idx = [i for i, d in enumerate(test) if d["domain"] == dom]
+        base["tfidf_char14_lr"]["per_domain_auroc"][dom] = rnd(auroc(y[idx], s[idx]))
+    lodo_b = {}
+    for dom in LODO_DOMAINS:
+        idx = [i for i, d in enumerate(test) if d["domain"] == dom]
+        sd, thr = tfidf_baseline(recs, [test[i] for i in idx], exclude_domain=dom)
+        lodo_b[dom] = {"auroc": rnd(auroc(y[idx], sd)),
+                       "fpr_at_2pct_train_threshold": rnd(((sd >= thr) & (y[idx] == 0)).sum() / max((y[idx] == 0).sum(), 1))}
+    base["tfidf_char14_lr"]["leave_one_domain_out"] = lodo_b
+    log("  tf-idf baseline done")
+    zs = zero_shot_scores(test)
+    for k, v in zs.items():
+        base[f"zero_shot_{k}"] = {"auroc": rnd(auroc(y, v)), "per_domain_auroc": {
+            dom: rnd(auroc(y[[i for i, d in enumerate(test) if d["domain"] == dom]],
+                           v[[i for i, d in enumerate(test) if d["domain"] == dom]]))
+            for dom in sorted({d["domain"] for d in test})}}
+    for tag in ("main",):
+        p = os.path.join(WORK, f"detector_{tag}.json")
+        if os.path.exists(p):
+            base["validation_numbers_of_training"] = json.load(open(p))
+    return base
 
 
 def summary(r):
