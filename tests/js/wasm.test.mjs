@@ -342,9 +342,19 @@ test('shipped model: wasm detection equals the native CLI', {
   assert.equal(r.status, 0, `CLI failed: ${r.stderr}`);
   const nat = JSON.parse(r.stdout.toString());
   delete nat.timings_ms;
+  const long = text.repeat(3); // > 2 windows of the shipped context
+  const nTok = native(SHIPPED, 'tokenize', long);
   for (const kind of ['scalar', 'simd']) {
     const det = await createDetector({ model: SHIPPED, wasm: kind });
     try {
+      const tok = det.tokenize(long);
+      assert.deepEqual(Array.from(tok.ids), nTok.ids, `shipped (${kind}): token ids`);
+      const ids = Int32Array.from([det.info.config.bosId, ...tok.ids]);
+      const nFwd = native(SHIPPED, 'forward', Array.from(ids).join(' '));
+      const c = compareForward(det.forward(ids), nFwd, `shipped (${kind})`);
+      t.diagnostic(`${kind}: forward of ${ids.length} tokens vs native (${nFwd.kernel}): ${describe(c)}`);
+      assert.equal(c.hidden.differ, 0, `shipped (${kind}): hidden states differ from native (${describe(c)})`);
+      assert.ok(c.stats.maxRel <= STATS_TOL, `shipped (${kind}): LM stats beyond tolerance (${describe(c)})`);
       const w = det.detect(text, { permutations: 100, seed: 3 });
       t.diagnostic(`${kind}: ${w.document.label} ${w.document.score} (native ${nat.document.label} ${nat.document.score}); wasm engine ${w.timings_ms.total} ms`);
       delete w.timings_ms;
