@@ -165,6 +165,7 @@ export function renderResult(root, text, result, opts = {}) {
   const HINT = 'Hover over, tap or tab to a sentence to see its score.';
   const info = h(doc, 'p', { class: 'sentence-info', 'aria-live': 'polite', text: HINT });
   const about = new Map(); // mark → its description, for the info line
+  const canHover = doc.defaultView?.matchMedia ? doc.defaultView.matchMedia('(hover: hover)').matches : true;
   const annotated = h(doc, 'section', { class: 'annotated', 'aria-label': 'Your text, sentence by sentence' },
     h(doc, 'h3', { text: 'Sentence by sentence' }), renderLegend(doc), info);
   let k = 0;
@@ -189,9 +190,12 @@ export function renderResult(root, text, result, opts = {}) {
       about.set(mark, desc + (s.raw == null ? '' : ` (raw MMD-MP score ${s.raw.toFixed(3)})`));
       const show = () => { info.textContent = about.get(mark); };
       mark.addEventListener('focus', show);
-      mark.addEventListener('mouseenter', show);
-      // Leaving with the mouse goes back to the focused sentence, so the line never contradicts focus.
-      mark.addEventListener('mouseleave', () => { info.textContent = about.get(doc.activeElement) || HINT; });
+      if (canHover) {
+        // (Touch screens have no real hover; a tap focuses the sentence instead.)
+        mark.addEventListener('mouseenter', show);
+        // Leaving with the mouse goes back to the focused sentence, so the line never contradicts focus.
+        mark.addEventListener('mouseleave', () => { info.textContent = about.get(doc.activeElement) || HINT; });
+      }
       body.append(mark);
       pos = Math.max(pos, s.end16);
       k++;
