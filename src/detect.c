@@ -756,6 +756,8 @@ tt_result *tt_detect(tt_detector *d, const char *text, size_t len, const tt_para
         } else {
             rp->score = sum_prob / (double)para.seen;
             rp->label = threshold_label(rp->score, lo, hi);
+            /* a few sentences without a test are weak evidence: never call them "machine" */
+            if (rp->label == TT_LABEL_MACHINE) rp->label = TT_LABEL_UNCERTAIN;
         }
     }
     double t2 = now_ms();
