@@ -34,7 +34,7 @@ for h in "${names[@]}"; do
   echo "fuzz: $h for ${secs}s (log $log)"
   set +e
   "$build/fuzz_$h" "$corpus" "tests/fuzz/corpus/$seeds" -dict="$dict" -max_total_time="$secs" \
-    -timeout=20 -rss_limit_mb=2560 -malloc_limit_mb=2048 -print_final_stats=1 \
+    -timeout=60 -rss_limit_mb=2560 -malloc_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$work/artifacts/$h/" >"$log" 2>&1
   rc=$?
   set -e
