@@ -1,6 +1,7 @@
 // plot.mjs — a tiny line-plot renderer writing PNG with node:zlib (no dependencies), for the bench's
 // scaling plot. 5×7 bitmap font (lowercase, digits, a few symbols), drawn at 2× scale.
 import { deflateSync } from 'node:zlib';
+import { crc32 } from '../scripts/pack-extension.mjs';
 
 const FONT = {
   '0': [0x0e, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0e], '1': [0x04, 0x0c, 0x04, 0x04, 0x04, 0x04, 0x0e],
@@ -27,21 +28,6 @@ const FONT = {
   '=': [0, 0, 0x1f, 0, 0x1f, 0, 0], '+': [0, 0x04, 0x04, 0x1f, 0x04, 0x04, 0], '%': [0x18, 0x19, 0x02, 0x04, 0x08, 0x13, 0x03],
 };
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(buf) {
-  let c = 0xffffffff;
-  for (let i = 0; i < buf.length; i++) c = CRC_TABLE[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 function chunk(type, data) {
   const out = Buffer.alloc(12 + data.length);
