@@ -156,8 +156,9 @@ static int parse_metadata(const char *json, size_t json_len, tt_config *c, char 
     if (!get_int(mo, "model", "context", 2, 1 << 14, &c->context, err, err_len)) goto done;
     if (!get_int(mo, "model", "bos_id", 0, c->vocab_size - 1, &c->bos_id, err, err_len)) goto done;
     eps = cJSON_GetObjectItemCaseSensitive(mo, "norm_eps");
-    if (!cJSON_IsNumber(eps) || !(eps->valuedouble > 0.0 && eps->valuedouble < 1.0)) {
-        tt_seterr(err, err_len, "metadata: model.norm_eps: expected a number in (0, 1), found %s",
+    /* at least 1e-12 so that it stays a positive normal float (1e-85 would round to 0) */
+    if (!cJSON_IsNumber(eps) || !(eps->valuedouble >= 1e-12 && eps->valuedouble < 1.0)) {
+        tt_seterr(err, err_len, "metadata: model.norm_eps: expected a number in [1e-12, 1), found %s",
                   cJSON_IsNumber(eps) ? "a number outside it" : (eps ? "a non-number" : "nothing"));
         goto done;
     }
