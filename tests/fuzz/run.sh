@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the libFuzzer harnesses (clang, ASan + UBSan) and run each for a while.
 #   tests/fuzz/run.sh [SECONDS] [HARNESS...]     default: 60 s each, all of: model model_raw text detect jsonl
-# Environment: TT_FUZZ_BUILD (build dir, default build-fuzz), TT_FUZZ_WORK (working corpora, logs and
+# Environment: TT_FUZZ_SEED (libFuzzer -seed, default 1: a run can be replayed; 0 = random),
+# TT_FUZZ_BUILD (build dir, default build-fuzz), TT_FUZZ_WORK (working corpora, logs and
 # crash artifacts; default $TT_FUZZ_BUILD/fuzz-work; kept between runs so each run starts from what the
 # last one found). The committed seeds in tests/fuzz/corpus/ are only read.
 # Exits 1 if any harness crashed or failed an invariant; the input is in $TT_FUZZ_WORK/artifacts/<name>/
@@ -34,7 +35,7 @@ for h in "${names[@]}"; do
   echo "fuzz: $h for ${secs}s (log $log)"
   set +e
   "$build/fuzz_$h" "$corpus" "tests/fuzz/corpus/$seeds" -dict="$dict" -max_total_time="$secs" \
-    -timeout=60 -rss_limit_mb=2560 -malloc_limit_mb=2048 -print_final_stats=1 \
+    -seed="${TT_FUZZ_SEED:-1}" -timeout=60 -rss_limit_mb=2560 -malloc_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$work/artifacts/$h/" >"$log" 2>&1
   rc=$?
   set -e
