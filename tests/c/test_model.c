@@ -16,25 +16,6 @@ static uint32_t json_len, n_tensors;
 static uint64_t payload_off;
 static size_t table_off; /* 40 + json_len */
 
-static uint32_t get32(const unsigned char *p) { return (uint32_t)p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
-static void put32(unsigned char *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-static uint64_t get64(const unsigned char *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
-static void put64(unsigned char *p, uint64_t v) {
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
-
-/* An independent bitwise CRC-32 (IEEE, reflected), to re-seal edited payloads. */
-static uint32_t crc32_bitwise(const unsigned char *p, size_t n) {
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
 static void reseal(unsigned char *b, size_t len) {
     uint64_t po = get64(b + 16);
     put32(b + 32, crc32_bitwise(b + po, len - po));

@@ -48,6 +48,26 @@ static inline unsigned char *tt_read_file(const char *path, size_t *len) {
     return b;
 }
 
+/* Little-endian fields of a model file, and an independent bitwise CRC-32 (IEEE, reflected) to
+ * re-seal edited payloads (not the engine's table-driven one). */
+static inline uint32_t get32(const unsigned char *p) { return (uint32_t)p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+static inline uint64_t get64(const unsigned char *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
+static inline void put32(unsigned char *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static inline void put64(unsigned char *p, uint64_t v) {
+    put32(p, (uint32_t)v);
+    put32(p + 4, (uint32_t)(v >> 32));
+}
+static inline uint32_t crc32_bitwise(const unsigned char *p, size_t n) {
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+    }
+    return ~c;
+}
+
 #define TEST_DONE(name)                                                                   \
     do {                                                                                  \
         if (tt_test_failures) fprintf(stderr, "%s: %d check(s) failed\n", name, tt_test_failures); \

@@ -9,18 +9,6 @@
 #include "fuzz_util.h"
 #include "telltale.h"
 
-static tt_detector *detector(void) {
-    static tt_detector *d;
-    if (!d) {
-        size_t len;
-        const uint8_t *b = fuzz_fixture("tiny-detector.ttm", &len);
-        char err[512];
-        d = tt_detector_open_buffer(b, len, err, sizeof err);
-        FUZZ_ASSERT(d, "tiny-detector.ttm: %s", err);
-    }
-    return d;
-}
-
 static void check_unit(const tt_paragraph *p, size_t len, size_t n_sentences, const char *what, size_t k) {
     FUZZ_ASSERT(p->start <= p->end && p->end <= len, "%s %zu: [%u, %u) in %zu bytes", what, k, p->start, p->end, len);
     FUZZ_ASSERT(p->score == -1 || (p->score >= 0 && p->score <= 1), "%s %zu: score %g", what, k, p->score);
@@ -32,7 +20,7 @@ static void check_unit(const tt_paragraph *p, size_t len, size_t n_sentences, co
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
-    tt_detector *d = detector();
+    tt_detector *d = fuzz_tiny_detector();
     tt_params p = tt_default_params();
     p.permutations = 20;
     p.seed = data[0] & 7;

@@ -17,18 +17,6 @@
 #include "score_jsonl.h"
 #include "telltale.h"
 
-static tt_detector *detector(void) {
-    static tt_detector *d;
-    if (!d) {
-        size_t len;
-        const uint8_t *b = fuzz_fixture("tiny-detector.ttm", &len);
-        char err[512];
-        d = tt_detector_open_buffer(b, len, err, sizeof err);
-        FUZZ_ASSERT(d, "tiny-detector.ttm: %s", err);
-    }
-    return d;
-}
-
 static int blank(const char *s, size_t n) {
     while (n && (s[n - 1] == '\n' || s[n - 1] == '\r')) n--;
     for (size_t i = 0; i < n; i++)
@@ -75,7 +63,7 @@ static void check_line(tt_detector *d, const tt_params *p, const char *line, siz
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    tt_detector *d = detector();
+    tt_detector *d = fuzz_tiny_detector();
     tt_params p = tt_default_params();
     p.permutations = 20;
     const char *s = (const char *)data;

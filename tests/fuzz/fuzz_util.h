@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "telltale.h"
+
 #ifndef TT_FIXTURES_DIR
 #define TT_FIXTURES_DIR "tests/fixtures"
 #endif
@@ -58,6 +60,20 @@ static inline const uint8_t *fuzz_fixture(const char *name, size_t *len) {
         abort();
     }
     return b;
+}
+
+
+/* The tiny detector fixture, opened once per process (kept for the process's life). */
+static inline tt_detector *fuzz_tiny_detector(void) {
+    static tt_detector *d;
+    if (!d) {
+        size_t len;
+        const uint8_t *b = fuzz_fixture("tiny-detector.ttm", &len);
+        char err[512];
+        d = tt_detector_open_buffer(b, len, err, sizeof err);
+        FUZZ_ASSERT(d, "tiny-detector.ttm: %s", err);
+    }
+    return d;
 }
 
 #endif
