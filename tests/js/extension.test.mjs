@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatScore, formatP } from '../../web/render.js';
+import { readRendered } from './rendered.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -102,26 +103,6 @@ test('pack-extension: folder and zip hold every asset, nothing remote', { skip: 
   }
 });
 
-function readRendered(page) {
-  return page.evaluate(() => {
-    const num = (s) => (s === '' || s == null ? null : Number(s));
-    const v = document.querySelector('#results .verdict');
-    return {
-      doc: { label: v.dataset.label, score: num(v.dataset.score), p: num(v.dataset.p) },
-      scoreText: v.querySelector('[data-field=score] strong').textContent,
-      pText: v.querySelector('[data-field=p] strong').textContent,
-      paras: [...document.querySelectorAll('#results section.para')].map((p) => ({
-        start16: num(p.dataset.start16), end16: num(p.dataset.end16), label: p.dataset.label, score: num(p.dataset.score), p: num(p.dataset.p),
-      })),
-      sents: [...document.querySelectorAll('#results mark.sent')].map((m) => ({
-        start16: num(m.dataset.start16), end16: num(m.dataset.end16), score: num(m.dataset.score), label: m.dataset.label,
-        text: m.textContent, aria: m.getAttribute('aria-label'), tabindex: m.tabIndex,
-      })),
-      warnings: [...document.querySelectorAll('#results .warnings li')].map((li) => li.dataset.code),
-    };
-  });
-}
-
 let context = null;
 let profile = null;
 before(async () => {
@@ -189,7 +170,7 @@ test('extension: selected text → result window equals the CLI; engine in an of
     assert.equal(r.sents[i].tabindex, 0);
     assert.match(r.sents[i].aria, /^Sentence \d+ of \d+: /);
   });
-  assert.deepEqual(r.warnings, cli.warnings.map((w) => w.code));
+  assert.deepEqual(r.warnings.map((w) => w.code), cli.warnings.map((w) => w.code));
   t.diagnostic(`extension: ${cli.document.label} ${formatScore(cli.document.score)} ${formatP(cli.document.p_value)}, ${sents.length} sentences — rendered = CLI`);
   await page.screenshot({ path: join(ARTIFACTS, 'extension-result.png'), fullPage: true });
 

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatScore, formatP } from '../../web/render.js';
+import { readRendered } from './rendered.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -171,32 +172,6 @@ test('serve.mjs: headers, MIME types, 404 for paths outside the mounts', async (
   });
   assert.match(raw, /^HTTP\/1\.1 404/);
 });
-
-/** The page's rendered result, read from the DOM. */
-function readRendered(page) {
-  return page.evaluate(() => {
-    const num = (s) => (s === '' || s == null ? null : Number(s));
-    const v = document.querySelector('#results .verdict');
-    return {
-      doc: { label: v.dataset.label, score: num(v.dataset.score), p: num(v.dataset.p) },
-      scoreText: v.querySelector('[data-field=score] strong').textContent,
-      pText: v.querySelector('[data-field=p] strong').textContent,
-      title: v.querySelector('h2').textContent,
-      paras: [...document.querySelectorAll('#results section.para')].map((p) => ({
-        start16: num(p.dataset.start16), end16: num(p.dataset.end16), label: p.dataset.label,
-        score: num(p.dataset.score), p: num(p.dataset.p), tested: p.dataset.tested === 'true',
-        head: p.querySelector('.para-nums').textContent,
-      })),
-      sents: [...document.querySelectorAll('#results mark.sent')].map((m) => ({
-        start16: num(m.dataset.start16), end16: num(m.dataset.end16), score: num(m.dataset.score),
-        label: m.dataset.label, text: m.textContent, aria: m.getAttribute('aria-label'), title: m.title,
-        tabindex: m.tabIndex, cls: m.className, bg: getComputedStyle(m).backgroundColor,
-      })),
-      warnings: [...document.querySelectorAll('#results .warnings li')].map((li) => ({ code: li.dataset.code, text: li.textContent })),
-      timings: document.querySelector('#results .timings')?.textContent || '',
-    };
-  });
-}
 
 // Native (glibc) and wasm (musl) floats may differ in the last bits (see tests/js/wasm.test.mjs), so
 // as there: labels, offsets and counts exactly; scores within 1e-3; p-values within two permutation
