@@ -22,7 +22,7 @@ from sklearn.metrics import roc_auc_score
 from common import WORK, log, text_hash
 from data import assign_splits, load_all
 from features import FeatureExtractor, n_words, split_sentences
-from mmd import DeepKernel, mmd2_unbiased, mmd_loss, np_kernel
+from mmd import DeepKernel, mmd_loss, np_kernel
 from model import GPT, Config, load_dequantized
 from tokenizer import Tokenizer
 
@@ -216,7 +216,7 @@ def doc_features(s, x, p, z, ref, kern, ce):
             Kxy = np_kernel(xr, pr, x[idx], p[idx], eps, sigma, sigma0)
             Kyy = np_kernel(x[idx], p[idx], x[idx], p[idx], eps, sigma, sigma0)
             m = len(idx)
-            mmd2 = kxx_mean + (Kyy.sum() - np.trace(Kyy)) / (m * (m - 1)) - 2 * Kxy.mean()
+            mmd2 = kxx_mean + (Kyy.sum() - np.trace(Kyy)) / (m * (m - 1)) - 2 * Kxy.mean()  # unbiased MMD²
         else:
             mmd2 = s[idx[0]] - 1.0  # one sentence: no Kyy term (see docs/detector.md)
         ce_logit = x[idx] @ ce[0] + ce[1]

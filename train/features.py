@@ -5,8 +5,6 @@ import re
 import numpy as np
 import torch
 
-from model import token_stats  # noqa: F401  (re-exported for callers)
-
 _ABBR = {"mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "no", "fig", "al",
          "inc", "ltd", "co", "corp", "u.s", "u.k", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
          "sept", "oct", "nov", "dec", "mt", "gen", "col", "lt", "sgt", "rev", "approx", "dept", "est"}

@@ -83,28 +83,3 @@ def np_kernel(xa, pa, xb, pb, eps, sigma, sigma0):
     def sq(a, b):
         return np.maximum((a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a @ b.T, 0)
     return ((1 - eps) * np.exp(-sq(pa, pb) / sigma0) + eps) * np.exp(-sq(xa, xb) / sigma)
-
-
-def mmd2_unbiased(Kxx, Kyy, Kxy):
-    """Unbiased MMD² (full, with the Kyy term): X n ≥ 2, Y m ≥ 2."""
-    n, m = Kxx.shape[0], Kyy.shape[0]
-    sxx = (Kxx.sum() - np.trace(Kxx)) / (n * (n - 1))
-    syy = (Kyy.sum() - np.trace(Kyy)) / (m * (m - 1))
-    return sxx + syy - 2 * Kxy.mean()
-
-
-def permutation_pvalue(K, n, m, rounds=200, seed=1):
-    """K: pooled kernel matrix [(n+m), (n+m)], X first. p = (1 + #{perm ≥ observed}) / (1 + rounds)."""
-    rng = np.random.default_rng(seed)
-
-    def stat(ix, iy):
-        return mmd2_unbiased(K[np.ix_(ix, ix)], K[np.ix_(iy, iy)], K[np.ix_(ix, iy)])
-
-    idx = np.arange(n + m)
-    obs = stat(idx[:n], idx[n:])
-    ge = 0
-    for _ in range(rounds):
-        p = rng.permutation(n + m)
-        if stat(p[:n], p[n:]) >= obs:
-            ge += 1
-    return obs, (1 + ge) / (1 + rounds)
