@@ -48,9 +48,12 @@ class Block(nn.Module):
         q = q.view(B, T, nh, hs).transpose(1, 2)  # [B, nh, T, hs]
         k = k.view(B, T, nh, hs).transpose(1, 2)
         v = v.view(B, T, nh, hs).transpose(1, 2)
-        att = (q @ k.transpose(-2, -1)) / math.sqrt(hs)  # [B, nh, T, T]
-        att = att.masked_fill(mask[:T, :T], float("-inf")).softmax(-1)
-        y = (att @ v).transpose(1, 2).reshape(B, T, d)
+        if h.is_cuda and hasattr(F, "scaled_dot_product_attention"):  # fused kernel on a GPU (torch ≥ 2)
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        else:
+            att = (q @ k.transpose(-2, -1)) / math.sqrt(hs)  # [B, nh, T, T]
+            y = att.masked_fill(mask[:T, :T], float("-inf")).softmax(-1) @ v
+        y = y.transpose(1, 2).reshape(B, T, d)
         h = h + self.proj(y)
         h = h + self.fc_proj(F.gelu(self.fc(self.ln2(h)), approximate="tanh"))
         return h
