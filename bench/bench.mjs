@@ -189,29 +189,34 @@ if (!flag('--no-onnx')) {
 }
 
 // ---- 1. agreement -------------------------------------------------------------------------------
+// a: the reference (fp32 where one engine is fp32), b: the engine checked against it
 function compare(a, b) {
   const d = cfg.d_model, n = a.length / d;
-  let maxAbs = 0, sumAbs = 0, minCos = 1;
+  let maxAbs = 0, sumAbs = 0, sumRef = 0, minCos = 1;
   for (let t = 0; t < n; t++) {
     let dot = 0, na = 0, nb = 0;
     for (let i = t * d; i < (t + 1) * d; i++) {
       const e = Math.abs(a[i] - b[i]);
       if (e > maxAbs) maxAbs = e;
       sumAbs += e;
+      sumRef += Math.abs(a[i]);
       dot += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i];
     }
     minCos = Math.min(minCos, dot / Math.sqrt(na * nb));
   }
-  return { max_abs: +maxAbs.toExponential(3), mean_abs: +(sumAbs / a.length).toExponential(3), min_token_cosine: +minCos.toFixed(6) };
+  return { max_abs: +maxAbs.toExponential(3), mean_abs: +(sumAbs / a.length).toExponential(3),
+    mean_abs_rel: +(sumAbs / Math.max(sumRef, 1e-30)).toExponential(3), min_token_cosine: +minCos.toFixed(6) };
 }
 // Tolerances. telltale quantizes each linear layer's input to int8 per token (the ONNX graph has
 // the same int8 weights but float activations), so hidden states differ by quantization noise:
-// tests/c/test_forward.c bounds it per element at 0.08 + 2 % for 2 layers; here (4 layers, after
-// the final LayerNorm, values O(1)) we require a mean |Δ| ≤ 0.03 and every token's hidden vector
-// within cosine ≥ 0.99 of the fp32 one. A real bug (wrong window, weight, head split) moves values
-// by O(1) and cosines far below that. The telltale engines must agree bit for bit (same C code,
-// same float order; tests/js/wasm.test.mjs), and the two onnxruntimes to float rounding (1e-4).
-const TOL = { int8_vs_fp32: { mean_abs: 0.03, min_token_cosine: 0.99 }, telltale_engines: { max_abs: 0 }, ort_vs_ort: { max_abs: 1e-4 } };
+// tests/c/test_forward.c bounds it per element at 0.08 + 2 % for 2 layers. The noise grows with
+// depth: over the shipped model's 6 layers, after the final LayerNorm (mean |h| ≈ 1.6), it is ≈ 4 %
+// of |h| (the earlier 4-layer model stayed under an absolute mean |Δ| of 0.03). So we require a mean |Δ| ≤ 5 % of the fp32 mean |h| and
+// every token's hidden vector within cosine ≥ 0.98 of the fp32 one. A real bug (wrong window,
+// weight, head split) moves values by O(1) — tens of percent — and cosines far below that. The
+// telltale engines must agree bit for bit (same C code, same float order; tests/js/wasm.test.mjs),
+// and the two onnxruntimes to float rounding (1e-4).
+const TOL = { int8_vs_fp32: { mean_abs_rel: 0.05, min_token_cosine: 0.98 }, telltale_engines: { max_abs: 0 }, ort_vs_ort: { max_abs: 1e-4 } };
 {
   const n = 512;
   const idsN = ids.subarray(0, n);
@@ -228,7 +233,7 @@ const TOL = { int8_vs_fp32: { mean_abs: 0.03, min_token_cosine: 0.99 }, telltale
     agree.onnx_web_vs_telltale = compare(hOW, hS);
     agree.onnx_web_vs_onnx_node = compare(hOW, hON);
     for (const k of ['onnx_node_vs_telltale', 'onnx_web_vs_telltale'])
-      ok.push(agree[k].mean_abs <= TOL.int8_vs_fp32.mean_abs && agree[k].min_token_cosine >= TOL.int8_vs_fp32.min_token_cosine);
+      ok.push(agree[k].mean_abs_rel <= TOL.int8_vs_fp32.mean_abs_rel && agree[k].min_token_cosine >= TOL.int8_vs_fp32.min_token_cosine);
     ok.push(agree.onnx_web_vs_onnx_node.max_abs <= TOL.ort_vs_ort.max_abs);
   }
   agree.ok = ok.every(Boolean);
@@ -568,8 +573,8 @@ function markdown(r) {
     const a = r.agreement;
     L.push('');
     L.push(`**Agreement** (512 tokens, checked before timing): wasm scalar vs SIMD and native vs wasm max |Δ| = ${a.wasm_scalar_vs_simd.max_abs} / ${a.native_vs_wasm_simd.max_abs} (bit-identical);` +
-      (a.onnx_node_vs_telltale ? ` onnxruntime (fp32) vs telltale (int8 activations): mean |Δ| ${a.onnx_node_vs_telltale.mean_abs}, max |Δ| ${a.onnx_node_vs_telltale.max_abs}, min per-token cosine ${a.onnx_node_vs_telltale.min_token_cosine} ` +
-        `(tolerance mean |Δ| ≤ ${TOL.int8_vs_fp32.mean_abs}, cosine ≥ ${TOL.int8_vs_fp32.min_token_cosine}: the difference is telltale's per-token int8 quantization of each linear layer's input); onnxruntime-web vs -node max |Δ| ${a.onnx_web_vs_onnx_node.max_abs}.` : ''));
+      (a.onnx_node_vs_telltale ? ` onnxruntime (fp32) vs telltale (int8 activations): mean |Δ| ${a.onnx_node_vs_telltale.mean_abs} (${(100 * a.onnx_node_vs_telltale.mean_abs_rel).toFixed(1)} % of mean |h|), max |Δ| ${a.onnx_node_vs_telltale.max_abs}, min per-token cosine ${a.onnx_node_vs_telltale.min_token_cosine} ` +
+        `(tolerance mean |Δ| ≤ ${100 * TOL.int8_vs_fp32.mean_abs_rel} % of mean |h|, cosine ≥ ${TOL.int8_vs_fp32.min_token_cosine}: the difference is telltale's per-token int8 quantization of each linear layer's input); onnxruntime-web vs -node max |Δ| ${a.onnx_web_vs_onnx_node.max_abs}.` : ''));
   }
   if (r.kernels) {
     L.push('');

@@ -1,8 +1,9 @@
 """Stage 1: human corpus → byte-level BPE → causal LM pretraining (resumable).
 
 Reads only data/corpora (Wikipedia, Reddit, student essays, IMDB reviews, Gutenberg). The
-human/machine pair sets are never used for pretraining, so no test-split text (and no evaluation
-domain's text) is in the LM. Outputs in $TELLTALE_WORK (train/work/): corpus, merges.json,
+human/machine pair sets are never used for pretraining, and corpus documents that contain a pair-set
+text (train/overlap.py) are dropped, so no test-split text (and no evaluation domain's text) is in
+the LM. Outputs in $TELLTALE_WORK (train/work/): corpus, merges.json,
 token arrays, lm.pt (checkpoint, resumable) and pretrain.json (what was done, with numbers).
 
   python3 train/pretrain.py [--minutes 35] [--d-model 192] [--layers 4] ...
@@ -21,6 +22,7 @@ import torch
 
 from common import WORK, bucket, clean, data_path, log, read_jsonl_gz, text_hash
 from model import GPT, Config
+from overlap import Probe, pair_texts
 from tokenizer import Tokenizer, chunk_counts_of, train_bpe
 
 # bytes of cleaned text taken from each corpus (Gutenberg kept small: old English would teach
@@ -43,11 +45,15 @@ def build_corpus(corpus="small"):
     if all(os.path.exists(p) for p in out.values()):
         return out
     SOURCES = CORPORA[corpus]
+    # no text of the human/machine pair sets (any split, either label) may be in pretraining: the
+    # LM would find it predictable (OUTFOX's human essays are PERSUADE essays; SQuAD contexts are
+    # Wikipedia paragraphs), so corpus documents that share a 12-word shingle with one are dropped
+    probe = Probe({i: r["text"] for i, r in enumerate(pair_texts())})
     seen = set()
     stats = {}
     with open(out["train"] + ".tmp", "w") as ftr, open(out["val"] + ".tmp", "w") as fva:
         for src, budget in SOURCES.items():
-            n_bytes = n_docs = n_dup = 0
+            n_bytes = n_docs = n_dup = n_overlap = 0
             for row in read_jsonl_gz(data_path("corpora", f"{src}.jsonl.gz")):
                 t = clean(row.get("text") or "")
                 if len(t) < 200:
@@ -57,6 +63,9 @@ def build_corpus(corpus="small"):
                     n_dup += 1
                     continue
                 seen.add(h)
+                if probe.scan(t):
+                    n_overlap += 1
+                    continue
                 if src == "gutenberg" or (src == "wikipedia" and corpus == "small"):
                     t = t[:20000]  # many documents rather than a few long ones
                 rec = json.dumps({"text": t, "source": src})
@@ -65,8 +74,10 @@ def build_corpus(corpus="small"):
                 n_docs += 1
                 if n_bytes >= budget:
                     break
-            stats[src] = {"docs": n_docs, "bytes": n_bytes, "duplicates_dropped": n_dup}
-            log(f"corpus {src}: {n_docs} docs, {n_bytes / 1e6:.1f} MB, {n_dup} duplicates dropped")
+            stats[src] = {"docs": n_docs, "bytes": n_bytes, "duplicates_dropped": n_dup,
+                          "pair_set_overlap_dropped": n_overlap}
+            log(f"corpus {src}: {n_docs} docs, {n_bytes / 1e6:.1f} MB, {n_dup} duplicates and "
+                f"{n_overlap} documents overlapping the pair sets dropped")
     for p in out.values():
         os.replace(p + ".tmp", p)
     json.dump(stats, open(pre + "_stats.json", "w"), indent=1)
