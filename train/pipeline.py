@@ -11,7 +11,7 @@ Options: --lm-minutes, --kernel-minutes, --no-leave-out, --gpu. Data: $TELLTALE_
 
 Two ways to make the LM (stage 1):
   CPU (default)  4 layers on 41 MB of the corpora, --lm-minutes of wall clock (55 min ≈ 4 M tokens).
-  --gpu          what the shipped model used: 6 layers on the full modern corpora (52.5 M tokens),
+  --gpu          what the shipped model used: 6 layers on the full modern corpora (50.3 M tokens),
                  600 M tokens, bf16 on one CUDA GPU (4.2 min on an H200). Stages 2–4 run on the CPU.
 A run made on another machine comes in with `pretrain.py --import-npz FILE` (see pretrain.py).
 """
