@@ -211,8 +211,9 @@ function compare(a, b) {
 // the same int8 weights but float activations), so hidden states differ by quantization noise:
 // tests/c/test_forward.c bounds it per element at 0.08 + 2 % for 2 layers. The noise grows with
 // depth: over the shipped model's 6 layers, after the final LayerNorm (mean |h| ≈ 1.6), it is ≈ 4 %
-// of |h| (the earlier 4-layer model stayed under an absolute mean |Δ| of 0.03). So we require a mean |Δ| ≤ 5 % of the fp32 mean |h| and
-// every token's hidden vector within cosine ≥ 0.98 of the fp32 one. A real bug (wrong window,
+// of |h| (the earlier 4-layer model stayed under an absolute mean |Δ| of 0.03). So we require a
+// mean |Δ| ≤ 5 % of the fp32 mean |h| and every token's hidden vector within cosine ≥ 0.98 of the
+// fp32 one. A real bug (wrong window,
 // weight, head split) moves values by O(1) — tens of percent — and cosines far below that. The
 // telltale engines must agree bit for bit (same C code, same float order; tests/js/wasm.test.mjs),
 // and the two onnxruntimes to float rounding (1e-4).

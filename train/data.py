@@ -112,6 +112,12 @@ def load_all():
     return out
 
 
+def excluded_domains(domain):
+    """The domains a leave-one-domain-out run drops for `domain`: SQuAD contexts are also the human
+    side of squad-qa, so squad takes squad-qa along."""
+    return {domain} | ({"squad-qa"} if domain == "squad" else set())
+
+
 def split_of_group(g):
     b = bucket(g)
     return "train" if b < 70 else ("val" if b < 85 else "test")

@@ -20,7 +20,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from common import WORK, log, text_hash
-from data import assign_splits, load_all
+from data import assign_splits, excluded_domains, load_all
 from features import FeatureExtractor, n_words, split_sentences
 from mmd import DeepKernel, mmd_loss, np_kernel
 from model import GPT, Config, load_dequantized
@@ -298,8 +298,7 @@ def main():
     recs = assign_splits(load_all())
     fx = FeatureExtractor(lm, tok, MAX_TOKENS)
 
-    # a left-out domain takes its namesakes along: SQuAD contexts are also the human side of squad-qa
-    excluded = {a.exclude_domain} | ({"squad-qa"} if a.exclude_domain == "squad" else set())
+    excluded = excluded_domains(a.exclude_domain)
 
     def keep(r):
         return not ((a.exclude_domain and r["domain"] in excluded) or

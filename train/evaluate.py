@@ -22,7 +22,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from common import ROOT, WORK, clean, log
-from data import assign_splits, load_all
+from data import assign_splits, excluded_domains, load_all
 from detector import sample_docs
 from features import n_words, split_sentences
 
@@ -185,7 +185,7 @@ def sentence_sets(docs, k, n_sets, seed):
 def tfidf_baseline(recs, test_docs, exclude_domain=None):
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
-    out = {exclude_domain} | ({"squad-qa"} if exclude_domain == "squad" else set())
+    out = excluded_domains(exclude_domain)
     tr = sample_docs([r for r in recs if r["domain"] not in out], "train", 60, 600, seed=1)
     vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), min_df=3, max_features=300000, sublinear_tf=True)
     X = vec.fit_transform([r["text"] for r in tr])
@@ -348,10 +348,9 @@ def baselines(recs, test):
             dom: rnd(auroc(y[[i for i, d in enumerate(test) if d["domain"] == dom]],
                            v[[i for i, d in enumerate(test) if d["domain"] == dom]]))
             for dom in sorted({d["domain"] for d in test})}}
-    for tag in ("main",):
-        p = os.path.join(WORK, f"detector_{tag}.json")
-        if os.path.exists(p):
-            base["validation_numbers_of_training"] = json.load(open(p))
+    p = os.path.join(WORK, "detector_main.json")
+    if os.path.exists(p):
+        base["validation_numbers_of_training"] = json.load(open(p))
     return base
 
 

@@ -44,7 +44,6 @@ def build_corpus(corpus="small"):
     out = {"train": pre + "_train.jsonl", "val": pre + "_val.jsonl"}
     if all(os.path.exists(p) for p in out.values()):
         return out
-    SOURCES = CORPORA[corpus]
     # no text of the human/machine pair sets (any split, either label) may be in pretraining: the
     # LM would find it predictable (OUTFOX's human essays are PERSUADE essays; SQuAD contexts are
     # Wikipedia paragraphs), so corpus documents that share a 12-word shingle with one are dropped
@@ -52,7 +51,7 @@ def build_corpus(corpus="small"):
     seen = set()
     stats = {}
     with open(out["train"] + ".tmp", "w") as ftr, open(out["val"] + ".tmp", "w") as fva:
-        for src, budget in SOURCES.items():
+        for src, budget in CORPORA[corpus].items():
             n_bytes = n_docs = n_dup = n_overlap = 0
             for row in read_jsonl_gz(data_path("corpora", f"{src}.jsonl.gz")):
                 t = clean(row.get("text") or "")
@@ -89,10 +88,12 @@ def read_texts(path):
         return [json.loads(l)["text"] for l in f]
 
 
-def build_tokenizer(train_texts, vocab_size, max_chunk=32):
+def build_tokenizer(vocab_size, max_chunk=32):
+    """The BPE merges, learned once on a sample of the small corpus (one tokenizer for every run)."""
     p = os.path.join(WORK, f"merges_{vocab_size}.json")
     if os.path.exists(p):
         return Tokenizer(json.load(open(p)), max_chunk=max_chunk)
+    train_texts = read_texts(build_corpus("small")["train"])
     rng = np.random.default_rng(0)
     idx = rng.permutation(len(train_texts))
     sample, size = [], 0
@@ -178,7 +179,6 @@ def tokens(paths, tok, ctx, corpus="small"):
     return tr, va
 
 
-@torch.no_grad()
 def autocast(device):
     """bf16 autocast on a GPU; plain fp32 on the CPU (torch 1.13 here)."""
     if device.type == "cuda":
@@ -262,7 +262,7 @@ def main():
         train, val = load_seqs(seqs)
     else:
         paths = build_corpus(a.corpus)
-        tok = build_tokenizer(read_texts(build_corpus("small")["train"]), a.vocab)  # one tokenizer for all
+        tok = build_tokenizer(a.vocab)
         train, val = tokens(paths, tok, a.context, a.corpus)
     cfg = Config(vocab_size=tok.vocab_size, d_model=a.d_model, n_layers=a.layers, n_heads=a.heads,
                  d_ff=a.d_ff, context=a.context, bos_id=tok.bos_id)
@@ -307,11 +307,11 @@ def main():
         state["history"].append({"step": state["step"], "tokens": state["tokens"], "val_loss": vl,
                                  "minutes": elapsed / 60})
         log(f"  val loss {vl:.3f} ppl {math.exp(vl):.1f}")
-        if a.export_npz and (state["best_val"] is None or vl < state["best_val"]):
-            state["elapsed"] = elapsed
-            export_npz(model, cfg, report(vl), a.export_npz)
         if state["best_val"] is None or vl < state["best_val"]:
             state["best_val"] = vl
+            if a.export_npz:
+                state["elapsed"] = elapsed
+                export_npz(model, cfg, report(vl), a.export_npz)
 
     while True:
         elapsed = time.time() - t_start
