@@ -55,6 +55,7 @@ struct tt_detector {
     int32_t *ids;                /* [max_tokens + 1] */
     float *hidden;               /* [(max_tokens + 1), d] */
     tt_tokstat *stats;           /* [max_tokens] */
+    int lm_stats;                /* the calibration uses logprob / entropy / fastdetect: run the LM head */
     double *work;                /* [3·h] φ scratch */
 };
 
@@ -286,6 +287,8 @@ static tt_detector *open_model(tt_model *m, char *err, size_t err_len) {
         !(d->ref_phi = tensor_f32(m, "detector.ref_phi", n, p, err, err_len)))
         goto fail;
     for (int i = 0; i < c->n_feat; i++)
+        if (c->feat[i] == TT_F_LOGPROB || c->feat[i] == TT_F_ENTROPY || c->feat[i] == TT_F_FASTDETECT) d->lm_stats = 1;
+    for (int i = 0; i < c->n_feat; i++)
         if (c->feat[i] == TT_F_CE_MEAN &&
             (!(d->ce_w = tensor_f32(m, "detector.ce.weight", dm, 0, err, err_len)) ||
              !(d->ce_b = tensor_f32(m, "detector.ce.bias", 1, 0, err, err_len))))
@@ -384,7 +387,8 @@ tt_status tt_sentence_features(tt_detector *d, const char *text, size_t start, s
     d->ids[0] = d->cfg->bos_id;
     for (size_t t = 0; t < T; t++) d->ids[t + 1] = toks.ids[t];
     tt_tokens_free(&toks);
-    st = tt_forward(d->model, d->state, d->ids, T + 1, d->hidden, d->stats, err, err_len);
+    /* the LM head (V × d per token) only when a document feature needs its statistics */
+    st = tt_forward(d->model, d->state, d->ids, T + 1, d->hidden, d->lm_stats ? d->stats : NULL, err, err_len);
     if (st != TT_OK) return st;
     int dm = d->cfg->d_model;
     const float *H = d->hidden + dm; /* BOS excluded: H [T, d] */
@@ -401,7 +405,7 @@ tt_status tt_sentence_features(tt_detector *d, const char *text, size_t start, s
         f->ce = z;
     }
     f->logprob = f->entropy = f->var = 0;
-    for (size_t t = 0; t < T; t++) {      /* stats[t] is about token t given bos + tokens before it */
+    for (size_t t = 0; d->lm_stats && t < T; t++) {      /* stats[t] is about token t given bos + tokens before it */
         f->logprob += d->stats[t].logprob;
         f->entropy += d->stats[t].entropy;
         f->var += d->stats[t].var;

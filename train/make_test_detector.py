@@ -37,6 +37,9 @@ import ttm  # noqa: E402
 SRC = "tests/fixtures/tiny.ttm"
 OUT = "tests/fixtures/tiny-detector.ttm"
 GOLDEN = "tests/fixtures/detector_golden.json"
+# the same detector whose calibration leaves out the LM statistics (the engine then skips the LM head)
+OUT_NO_LM = "tests/fixtures/tiny-detector-nolm.ttm"
+NO_LM_FEATURES = ["sent_mean", "mmd2", "ce_mean"]
 SEED = 20261127
 MAX_TOKENS, PHI_HIDDEN, PHI_DIM, N_REF, MIN_WORDS, EPS = 24, 32, 16, 64, 5, 0.1
 LN_EPS = 1e-5
@@ -215,6 +218,12 @@ def main():
     out["detector.ce.weight"] = ce_w
     out["detector.ce.bias"] = ce_b
     ttm.write_ttm(OUT, meta, out)
+    keep = [FEATURES.index(f) for f in NO_LM_FEATURES]
+    meta_nolm = json.loads(json.dumps(meta))
+    meta_nolm["calibration"]["document"] = {"features": NO_LM_FEATURES, "mean": [float(mean[i]) for i in keep],
+                                            "std": [float(std[i]) for i in keep],
+                                            "weights": [float(w[i]) for i in keep], "bias": 0.0}
+    ttm.write_ttm(OUT_NO_LM, meta_nolm, out)
 
     # ---- goldens
     sig = lambda z: 1 / (1 + np.exp(-z))
@@ -232,9 +241,11 @@ def main():
     doc_sents = human_sentences(SEED + 6, 5)
     feats = doc_features([fz.sentence(s) for s in doc_sents])
     z = sum(wj * (fj - mj) / sj for wj, fj, mj, sj in zip(w, feats, mean, std))
+    z_nolm = sum(w[i] * (feats[i] - mean[i]) / std[i] for i in keep)
     golden = {"model": OUT, "sentences": sents,
               "document": {"text": " ".join(doc_sents), "n_sentences": len(doc_sents), "features": dict(zip(FEATURES, feats)),
-                           "prob": float(sig(z))}}
+                           "prob": float(sig(z))},
+              "document_no_lm": {"model": OUT_NO_LM, "features": NO_LM_FEATURES, "prob": float(sig(z_nolm))}}
     with open(GOLDEN, "w") as fh:
         json.dump(golden, fh, indent=1)
     print(f"make_test_detector: sigma={sigma:.4g} sigma0={sigma0:.4g} kxx_mean={kxx_mean:.4g} a={a:.4g} b={b:.4g}")

@@ -115,6 +115,60 @@ static void golden(tt_detector *d, const char *dir) {
     free(x); free(phi); free(krow);
 }
 
+/* The same detector with a calibration that leaves out the LM statistics: the engine skips the LM
+ * head, and sentence features, scores and the document probability still match the goldens. */
+static void golden_no_lm(tt_detector *full, const char *dir) {
+    char path[1024], err[512];
+    snprintf(path, sizeof path, "%s/detector_golden.json", dir);
+    char *js = slurp(path, NULL);
+    CHECK(js != NULL, "cannot read %s", path);
+    if (!js) return;
+    cJSON *g = cJSON_Parse(js);
+    free(js);
+    snprintf(path, sizeof path, "%s/tiny-detector-nolm.ttm", dir);
+    tt_detector *d = tt_detector_open_file(path, err, sizeof err);
+    CHECK(d != NULL, "open %s: %s", path, err);
+    const cJSON *gn = cJSON_GetObjectItemCaseSensitive(g, "document_no_lm");
+    CHECK(cJSON_IsObject(gn), "golden has no document_no_lm (rerun train/make_test_detector.py)");
+    if (!d || !gn) { tt_detector_free(d); cJSON_Delete(g); return; }
+    const tt_det_config *c = tt_detector_config(d);
+    CHECK(c->n_feat == 3 && c->feat[0] == TT_F_SENT_MEAN && c->feat[1] == TT_F_MMD2 && c->feat[2] == TT_F_CE_MEAN,
+          "no-LM calibration parsed (%d features)", c->n_feat);
+    int dm = 64;
+    float xa[64], xb[64], pa[64], pb[64];
+    CHECK(c->phi_dim <= 64, "fixture's phi_dim %d fits the test's buffers", c->phi_dim);
+    if (c->phi_dim > 64) { tt_detector_free(d); cJSON_Delete(g); return; }
+    double *ka = malloc(c->n_ref * sizeof *ka), *kb = malloc(c->n_ref * sizeof *kb);
+    int k = 0, same = 1;
+    const cJSON *s;
+    cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(g, "sentences")) {
+        const char *text = cJSON_GetObjectItemCaseSensitive(s, "text")->valuestring;
+        tt_sent_features fa = {xa, pa, ka, 0, 0, 0, 0, 0, 0, 0, 0}, fb = {xb, pb, kb, 0, 0, 0, 0, 0, 0, 0, 0};
+        CHECK(tt_sentence_features(d, text, 0, strlen(text), &fa, err, sizeof err) == TT_OK, "no-LM sentence %d: %s", k, err);
+        CHECK(tt_sentence_features(full, text, 0, strlen(text), &fb, err, sizeof err) == TT_OK, "sentence %d: %s", k, err);
+        same &= !memcmp(xa, xb, dm * sizeof *xa) && !memcmp(pa, pb, c->phi_dim * sizeof *pa) && fa.score == fb.score &&
+                fa.ce == fb.ce;
+        CHECK(fabs(fa.score - num(s, "score")) <= TOL_SCORE, "no-LM sentence %d: score %g, golden %g", k, fa.score, num(s, "score"));
+        CHECK(fa.logprob == 0 && fa.entropy == 0 && fa.var == 0 && fb.logprob != 0, "sentence %d: LM sums only where used", k);
+        k++;
+    }
+    CHECK(k >= 5 && same, "no-LM detector: the same x, phi, score and ce as the full one on %d sentences", k);
+    const cJSON *gd = cJSON_GetObjectItemCaseSensitive(g, "document");
+    const char *text = cJSON_GetObjectItemCaseSensitive(gd, "text")->valuestring;
+    tt_result *r = tt_detect(d, text, strlen(text), NULL, err, sizeof err);
+    CHECK(r != NULL, "no-LM detect: %s", err);
+    if (r) {
+        double dprob = fabs(r->document.score - num(gn, "prob"));
+        printf("golden document, no-LM calibration: P %.4f (golden %.4f)\n", r->document.score, num(gn, "prob"));
+        CHECK(dprob <= TOL_PROB, "no-LM document probability differs by %g", dprob);
+        CHECK(fabs(r->document.mmd2 - num(cJSON_GetObjectItemCaseSensitive(gd, "features"), "mmd2")) <= TOL_MMD, "no-LM mmd2");
+        tt_result_free(r);
+    }
+    free(ka); free(kb);
+    tt_detector_free(d);
+    cJSON_Delete(g);
+}
+
 /* ---- JSON schema round trip ---------------------------------------------------------------- */
 
 static int is_int(const cJSON *v) { return cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble) && v->valuedouble >= 0; }
@@ -469,6 +523,7 @@ int main(int argc, char **argv) {
     CHECK(!strcmp(tt_detector_model_name(d), "telltale-test-tiny-detector"), "model name %s", tt_detector_model_name(d));
     CHECK(!strcmp(tt_label_name(TT_LABEL_MACHINE), "machine") && !strcmp(tt_label_name(TT_LABEL_NONE), "none"), "label names");
     golden(d, argv[1]);
+    golden_no_lm(d, argv[1]);
     behaviour(d);
     schema_round_trip(d, "prose", PROSE, strlen(PROSE));
     schema_round_trip(d, "empty", "", 0);
