@@ -47,14 +47,22 @@ static double num(const cJSON *o, const char *k) { return cJSON_GetObjectItemCas
 
 /* ---- goldens ------------------------------------------------------------------------------- */
 
-static void golden(tt_detector *d, const char *dir) {
+/* dir/detector_golden.json parsed (the caller frees it), or NULL after a failed CHECK */
+static cJSON *load_golden(const char *dir) {
     char path[1024];
     snprintf(path, sizeof path, "%s/detector_golden.json", dir);
     char *js = slurp(path, NULL);
     CHECK(js != NULL, "cannot read %s", path);
-    if (!js) return;
+    if (!js) return NULL;
     cJSON *g = cJSON_Parse(js);
     free(js);
+    CHECK(g != NULL, "%s is not JSON", path);
+    return g;
+}
+
+static void golden(tt_detector *d, const char *dir) {
+    cJSON *g = load_golden(dir);
+    if (!g) return;
     const tt_det_config *c = tt_detector_config(d);
     int dm = 64;
     float *x = malloc(dm * sizeof *x), *phi = malloc(c->phi_dim * sizeof *phi);
@@ -119,12 +127,8 @@ static void golden(tt_detector *d, const char *dir) {
  * head, and sentence features, scores and the document probability still match the goldens. */
 static void golden_no_lm(tt_detector *full, const char *dir) {
     char path[1024], err[512];
-    snprintf(path, sizeof path, "%s/detector_golden.json", dir);
-    char *js = slurp(path, NULL);
-    CHECK(js != NULL, "cannot read %s", path);
-    if (!js) return;
-    cJSON *g = cJSON_Parse(js);
-    free(js);
+    cJSON *g = load_golden(dir);
+    if (!g) return;
     snprintf(path, sizeof path, "%s/tiny-detector-nolm.ttm", dir);
     tt_detector *d = tt_detector_open_file(path, err, sizeof err);
     CHECK(d != NULL, "open %s: %s", path, err);
