@@ -4,7 +4,11 @@ reference set → calibration on the validation split.
 Everything is fitted on the train split; checkpoints, thresholds and calibration are chosen on the
 validation split; the test split is never read here (evaluate.py reports on it through the C engine).
 
-  python3 train/detector.py [--minutes 8] [--exclude-domain xsum] [--exclude-generator gpt-4] [--tag NAME]
+  python3 train/detector.py [--minutes 8] [--finetune-blocks 2 --finetune-minutes 12]
+                            [--exclude-domain xsum] [--exclude-generator gpt-4] [--tag NAME]
+
+With --finetune-blocks K the LM's top K blocks are first fine-tuned for detection (finetune.py) and
+the kernel is trained on their features; the LM statistics then leave the document features.
 """
 import argparse
 import hashlib
@@ -22,6 +26,7 @@ from sklearn.metrics import roc_auc_score
 from common import WORK, log, text_hash
 from data import assign_splits, excluded_domains, load_all
 from features import FeatureExtractor, n_words, split_sentences
+from finetune import encode_batch, final_states, finetune, install, prefix_states
 from mmd import DeepKernel, mmd_loss, np_kernel
 from model import GPT, Config, load_dequantized
 from tokenizer import Tokenizer
@@ -29,6 +34,7 @@ from tokenizer import Tokenizer
 MIN_WORDS = 5
 MAX_TOKENS = 64
 DOC_FEATURES = ["sent_mean", "mmd2", "logprob", "entropy", "fastdetect", "ce_mean"]
+DOC_FEATURES_FINETUNED = ["sent_mean", "mmd2", "ce_mean"]  # the fine-tuned head is no longer the LM's
 
 
 def load_lm():
@@ -65,19 +71,25 @@ def doc_sentences(text, drop_first):
     return s
 
 
-def featurize(fx, docs, max_per_doc, drop_first, cache):
-    """Sentence features of docs → dict of arrays (padded token features, mask, stats, doc index).
-    Cached per selection of documents (the cache name carries a hash of their texts)."""
+def sentence_list(docs, max_per_doc, drop_first, cache):
+    """→ (sentences, owning document index, cache file name carrying a hash of the documents' texts)."""
     key = hashlib.sha1("".join(text_hash(r["text"]) for r in docs).encode()).hexdigest()[:10]
     cache = cache.replace(".npz", f"_{len(docs)}_{max_per_doc}_{key}.npz")
-    if os.path.exists(cache):
-        z = np.load(cache, allow_pickle=True)
-        return {k: z[k] for k in z.files}
     sents, owner = [], []
     for di, r in enumerate(docs):
         for s in doc_sentences(r["text"], drop_first)[:max_per_doc]:
             sents.append(s)
             owner.append(di)
+    return sents, owner, cache
+
+
+def featurize(fx, docs, max_per_doc, drop_first, cache):
+    """Sentence features of docs → dict of arrays (padded token features, mask, stats, doc index).
+    Cached per selection of documents."""
+    sents, owner, cache = sentence_list(docs, max_per_doc, drop_first, cache)
+    if os.path.exists(cache):
+        z = np.load(cache, allow_pickle=True)
+        return {k: z[k] for k in z.files}
     t = time.time()
     res = []
     for b in range(0, len(sents), 4096):
@@ -96,6 +108,26 @@ def featurize(fx, docs, max_per_doc, drop_first, cache):
            "label": np.array([docs[o]["label"] for o in owner], dtype=np.int64)}
     np.savez(cache, **out)
     return out
+
+
+def prefix_featurize(lm, tok, docs, max_per_doc, drop_first, cache, n_bottom):
+    """The frozen bottom blocks' states of the same sentences as featurize → dict P, n_tokens, owner,
+    label (cached: computed once for the main detector and every leave-one-out one)."""
+    sents, owner, cache = sentence_list(docs, max_per_doc, drop_first, cache)
+    if os.path.exists(cache):
+        z = np.load(cache)
+        return {k: z[k] for k in z.files}
+    ids, n_tokens = encode_batch(tok, sents, MAX_TOKENS)
+    out = {"P": prefix_states(lm, ids, n_tokens, n_bottom), "n_tokens": n_tokens,
+           "owner": np.array(owner, dtype=np.int64), "label": np.array([docs[o]["label"] for o in owner], dtype=np.int64)}
+    np.savez(cache, **out)
+    return out
+
+
+def finetuned_features(lm, k, z):
+    """Prefix states → the dict featurize gives, from the LM whose top k blocks are fine-tuned."""
+    H, mask = final_states(lm, k, z["P"], z["n_tokens"], MAX_TOKENS)
+    return {"H": H, "mask": mask, "stats": np.zeros((len(H), 5)), "owner": z["owner"], "label": z["label"]}
 
 
 def pick(z, idx):
@@ -212,6 +244,7 @@ def doc_features(s, x, p, z, ref, kern, ce):
     for o in np.unique(z["owner"]):
         idx = np.where(z["owner"] == o)[0]
         st = z["stats"][idx].sum(0)
+        st[4] = max(st[4], 1)  # no LM statistics (fine-tuned LM): those features are not used
         if len(idx) >= 2:
             Kxy = np_kernel(xr, pr, x[idx], p[idx], eps, sigma, sigma0)
             Kyy = np_kernel(x[idx], p[idx], x[idx], p[idx], eps, sigma, sigma0)
@@ -245,21 +278,22 @@ def cv_auroc(F, y, w, cols, folds=5, seed=0):
     return float(roc_auc_score(y, pred))
 
 
-def calibrate(kern, ref, zv, docs_v, ce):
+def calibrate(kern, ref, zv, docs_v, ce, names):
     s, (x, p) = sentence_scores(kern, ref, zv)
     lr = LogisticRegression(C=10.0).fit(s[:, None], zv["label"])
     sent = {"a": float(lr.coef_[0, 0]), "b": float(lr.intercept_[0])}
     feats = doc_features(s, x, p, zv, ref, kern, ce)
     keys = sorted(feats)
-    F = np.array([feats[k] for k in keys])
+    cols = [DOC_FEATURES.index(n) for n in names]
+    F = np.array([feats[k] for k in keys])[:, cols]
     y = np.array([docs_v[k]["label"] for k in keys])
     mu, sd = F.mean(0), F.std(0) + 1e-9
     # weight human texts up so that both classes count equally
     w = np.where(y == 0, (y == 1).sum() / max((y == 0).sum(), 1), 1.0)
     # what each feature adds: 5-fold cross-validated AUROC on validation, all / without / alone
-    nf = len(DOC_FEATURES)
+    nf = len(names)
     ablation = {"all": cv_auroc(F, y, w, list(range(nf)))}
-    for j, name in enumerate(DOC_FEATURES):
+    for j, name in enumerate(names):
         ablation["without_" + name] = cv_auroc(F, y, w, [i for i in range(nf) if i != j])
         ablation["only_" + name] = cv_auroc(F, y, w, [j])
     log("ablation (val, 5-fold CV doc AUROC): " + json.dumps({k: round(v, 4) for k, v in ablation.items()}))
@@ -273,7 +307,7 @@ def calibrate(kern, ref, zv, docs_v, ce):
     machine_above = float(min(max(q99, 0.5), 0.99))
     human_below = float(min(np.quantile(prob[y == 1], 0.10), machine_above - 0.05))
     human_below = max(human_below, 0.05)
-    doc = {"features": DOC_FEATURES, "mean": mu.tolist(), "std": sd.tolist(),
+    doc = {"features": list(names), "mean": mu.tolist(), "std": sd.tolist(),
            "weights": clf.coef_[0].tolist(), "bias": float(clf.intercept_[0])}
     info = {"val_doc_auroc": float(roc_auc_score(y, prob)),
             "val_sentence_auroc": float(roc_auc_score(zv["label"], s)),
@@ -290,6 +324,8 @@ def main():
     ap.add_argument("--exclude-generator", default=None)
     ap.add_argument("--tag", default="main")
     ap.add_argument("--baselines", action="store_true", help="also train MMD-D and the CE classifier")
+    ap.add_argument("--finetune-blocks", type=int, default=0, help="fine-tune the LM's top K blocks first")
+    ap.add_argument("--finetune-minutes", type=float, default=12.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--smoke", action="store_true", help="tiny sample, to check the pipeline runs")
     a = ap.parse_args()
@@ -309,24 +345,37 @@ def main():
     docs_v = sample_docs(recs, "val", per_gen=int(20 * k) + 1, per_human_domain=int(120 * k), seed=2)
     log(f"train docs {len(docs_t)}, val docs {len(docs_v)}")
     pre = "smoke_" if a.smoke else ""
-    zt_all = featurize(fx, docs_t, 5, True, os.path.join(WORK, pre + "feats_train.npz"))
-    zv_all = featurize(fx, docs_v, 15, False, os.path.join(WORK, pre + "feats_val.npz"))
 
     def subset(z, docs):
         ok = np.array([keep(docs[o]) for o in z["owner"]])
         return {k: v[ok] for k, v in z.items()}
 
-    zt, zv = subset(zt_all, docs_t), subset(zv_all, docs_v)
+    K = a.finetune_blocks
+    top_state, finfo, names = None, None, DOC_FEATURES
+    if K > 0:
+        if not 1 <= K <= cfg.n_layers:
+            ap.error(f"--finetune-blocks must be 1..{cfg.n_layers}")
+        nb = cfg.n_layers - K
+        zt = subset(prefix_featurize(lm, tok, docs_t, 5, True, os.path.join(WORK, pre + f"prefix{nb}_train.npz"), nb), docs_t)
+        zv = subset(prefix_featurize(lm, tok, docs_v, 15, False, os.path.join(WORK, pre + f"prefix{nb}_val.npz"), nb), docs_v)
+        top_state, finfo = finetune(lm, K, zt, zv, a.finetune_minutes, seed=0)
+        install(lm, K, top_state)
+        load_dequantized(lm)  # the kernel sees the fine-tuned blocks as the int8 engine stores them
+        zt, zv = finetuned_features(lm, K, zt), finetuned_features(lm, K, zv)
+        names = DOC_FEATURES_FINETUNED
+    else:
+        zt = subset(featurize(fx, docs_t, 5, True, os.path.join(WORK, pre + "feats_train.npz")), docs_t)
+        zv = subset(featurize(fx, docs_v, 15, False, os.path.join(WORK, pre + "feats_val.npz")), docs_v)
     log(f"sentences: train {len(zt['label'])} ({(zt['label'] == 0).sum()} human), val {len(zv['label'])}")
     ref_idx = choose_ref(zt, docs_t, 500, seed=3)
     kern, kinfo = train_kernel(zt, zv, ref_idx, True, a.minutes, seed=0)
     ref = make_ref(kern, zt, ref_idx)
     ce = fit_ce(zt)
-    cal, cinfo = calibrate(kern, ref, zv, docs_v, ce)
+    cal, cinfo = calibrate(kern, ref, zv, docs_v, ce, names)
     log(f"calibration: {json.dumps(cinfo)}")
     out = {"kernel": kern.state_dict(), "ref_idx": ref_idx, "ce_weight": ce[0], "ce_bias": ce[1], "ref_kxx_mean": ref[2], "ref_raw": ref[0],
-           "ref_phi": ref[1], "calibration": cal,
-           "info": {"kernel": kinfo, "calibration": cinfo, "exclude_domain": a.exclude_domain,
+           "ref_phi": ref[1], "calibration": cal, "finetune_blocks": K, "lm_top": top_state,
+           "info": {"finetune": finfo, "kernel": kinfo, "calibration": cinfo, "exclude_domain": a.exclude_domain,
                     "exclude_generator": a.exclude_generator, "train_sentences": int(len(zt["label"])),
                     "ref_domains": sorted({docs_t[int(zt["owner"][i])]["domain"] for i in ref_idx})}}
     if a.baselines:

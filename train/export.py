@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from common import ROOT, WORK, log
+from finetune import install
 from model import GPT, Config, export_tensors
 from ttm import write_ttm
 
@@ -31,6 +32,8 @@ def build(tag, out, name="telltale-small"):
     lm.load_state_dict(z["model"])
     merges = json.load(open(os.path.join(WORK, f"merges_{cfg.vocab_size}.json")))
     det = torch.load(os.path.join(WORK, f"detector_{tag}.pt"))
+    if det.get("finetune_blocks"):
+        install(lm, det["finetune_blocks"], det["lm_top"])  # the top blocks fine-tuned for detection
     k = det["kernel"]
     f32 = lambda t: np.ascontiguousarray(np.asarray(t, dtype=np.float32))
     tensors = export_tensors(lm)
@@ -62,7 +65,8 @@ def build(tag, out, name="telltale-small"):
                             note="thresholds: machine_above keeps validation human texts of every domain at ≤ 1 % "
                                  "flagged; human_below keeps 90 % of validation machine texts above it"),
         "provenance": {"command": "npm run train", "git": git_rev(), "detector_tag": tag,
-                       "lm_tokens_seen": pre.get("tokens_seen"), "lm_heldout_ppl": pre.get("heldout_ppl_per_token"),
+                       "lm_tokens_seen": pre.get("tokens_seen"),
+                       "lm_top_blocks_finetuned_for_detection": int(det.get("finetune_blocks") or 0), "lm_heldout_ppl": pre.get("heldout_ppl_per_token"),
                        "excluded_domain": det["info"].get("exclude_domain"),
                        "excluded_generator": det["info"].get("exclude_generator"),
                        "data": "LM: Wikipedia, Reddit, student essays, IMDB reviews, Gutenberg (data/corpora); "
