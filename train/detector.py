@@ -71,10 +71,17 @@ def doc_sentences(text, drop_first):
     return s
 
 
+def lm_key():
+    """A short hash of train/work/lm.pt: caches of LM states are named for the LM that made them."""
+    with open(os.path.join(WORK, "lm.pt"), "rb") as fh:
+        return hashlib.sha1(fh.read()).hexdigest()[:8]
+
+
 def sentence_list(docs, max_per_doc, drop_first, cache):
-    """→ (sentences, owning document index, cache file name carrying a hash of the documents' texts)."""
+    """→ (sentences, owning document index, cache file name carrying a hash of the documents' texts
+    and of the LM)."""
     key = hashlib.sha1("".join(text_hash(r["text"]) for r in docs).encode()).hexdigest()[:10]
-    cache = cache.replace(".npz", f"_{len(docs)}_{max_per_doc}_{key}.npz")
+    cache = cache.replace(".npz", f"_{len(docs)}_{max_per_doc}_{key}_lm{lm_key()}.npz")
     sents, owner = [], []
     for di, r in enumerate(docs):
         for s in doc_sentences(r["text"], drop_first)[:max_per_doc]:
