@@ -286,13 +286,13 @@ static tt_detector *open_model(tt_model *m, char *err, size_t err_len) {
         !(d->ref_raw = tensor_f32(m, "detector.ref_raw", n, dm, err, err_len)) ||
         !(d->ref_phi = tensor_f32(m, "detector.ref_phi", n, p, err, err_len)))
         goto fail;
-    for (int i = 0; i < c->n_feat; i++)
+    for (int i = 0; i < c->n_feat; i++) {
         if (c->feat[i] == TT_F_LOGPROB || c->feat[i] == TT_F_ENTROPY || c->feat[i] == TT_F_FASTDETECT) d->lm_stats = 1;
-    for (int i = 0; i < c->n_feat; i++)
         if (c->feat[i] == TT_F_CE_MEAN &&
             (!(d->ce_w = tensor_f32(m, "detector.ce.weight", dm, 0, err, err_len)) ||
              !(d->ce_b = tensor_f32(m, "detector.ce.bias", 1, 0, err, err_len))))
             goto fail;
+    }
     d->kern.d = (int)dm; d->kern.p = (int)p;
     d->kern.eps = c->epsilon; d->kern.sigma = c->sigma; d->kern.sigma0 = c->sigma0;
     d->kxx = malloc((size_t)n * n * sizeof *d->kxx);
@@ -405,11 +405,12 @@ tt_status tt_sentence_features(tt_detector *d, const char *text, size_t start, s
         f->ce = z;
     }
     f->logprob = f->entropy = f->var = 0;
-    for (size_t t = 0; d->lm_stats && t < T; t++) {      /* stats[t] is about token t given bos + tokens before it */
-        f->logprob += d->stats[t].logprob;
-        f->entropy += d->stats[t].entropy;
-        f->var += d->stats[t].var;
-    }
+    if (d->lm_stats)
+        for (size_t t = 0; t < T; t++) {  /* stats[t] is about token t given bos + tokens before it */
+            f->logprob += d->stats[t].logprob;
+            f->entropy += d->stats[t].entropy;
+            f->var += d->stats[t].var;
+        }
     for (int i = 0; i < d->dc.n_ref; i++)
         f->krow[i] = tt_kernel_eval(&d->kern, d->ref_raw + (size_t)i * dm, d->ref_phi + (size_t)i * d->dc.phi_dim, f->x, f->phi);
     f->score = tt_sentence_score(d->dc.ref_kxx_mean, f->krow, (size_t)d->dc.n_ref);

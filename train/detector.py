@@ -134,7 +134,9 @@ def prefix_featurize(lm, tok, docs, max_per_doc, drop_first, cache, n_bottom):
 def finetuned_features(lm, k, z):
     """Prefix states → the dict featurize gives, from the LM whose top k blocks are fine-tuned."""
     H, mask = final_states(lm, k, z["P"], z["n_tokens"], MAX_TOKENS)
-    return {"H": H, "mask": mask, "stats": np.zeros((len(H), 5)), "owner": z["owner"], "label": z["label"]}
+    stats = np.zeros((len(H), 5))  # logprob, entropy, var, logrank: not computed (not features); n
+    stats[:, 4] = z["n_tokens"]
+    return {"H": H, "mask": mask, "stats": stats, "owner": z["owner"], "label": z["label"]}
 
 
 def pick(z, idx):
@@ -251,7 +253,6 @@ def doc_features(s, x, p, z, ref, kern, ce):
     for o in np.unique(z["owner"]):
         idx = np.where(z["owner"] == o)[0]
         st = z["stats"][idx].sum(0)
-        st[4] = max(st[4], 1)  # no LM statistics (fine-tuned LM): those features are not used
         if len(idx) >= 2:
             Kxy = np_kernel(xr, pr, x[idx], p[idx], eps, sigma, sigma0)
             Kyy = np_kernel(x[idx], p[idx], x[idx], p[idx], eps, sigma, sigma0)

@@ -52,11 +52,7 @@ def prefix_states(lm, ids, n_tokens, n_bottom, batch=256):
     t = time.time()
     for k, idx in enumerate(length_batches(n_tokens, batch)):
         T = 1 + int(n_tokens[idx].max())
-        x = torch.from_numpy(ids[idx, :T])
-        h = lm.tok_emb(x) + lm.pos_emb.weight[:T]
-        for b in lm.blocks[:n_bottom]:
-            h = b(h, lm.mask)
-        P[idx, :T] = h.numpy().astype(np.float16)
+        P[idx, :T] = lm.states(torch.from_numpy(ids[idx, :T]), n_bottom).numpy().astype(np.float16)
         if k % 50 == 0:
             log(f"  prefix states {min((k + 1) * batch, N)}/{N} ({time.time() - t:.0f}s)")
     return P

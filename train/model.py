@@ -82,13 +82,18 @@ class GPT(nn.Module):
         elif isinstance(m, nn.Embedding):
             nn.init.normal_(m.weight, std=0.02)
 
+    def states(self, ids, n_blocks=None):
+        """ids: [B, T] (T ≤ context) → the residual stream after the first n_blocks blocks (all
+        when None), [B, T, d]."""
+        T = ids.shape[1]
+        h = self.tok_emb(ids) + self.pos_emb.weight[:T]
+        for b in self.blocks[:n_blocks]:
+            h = b(h, self.mask)
+        return h
+
     def hidden(self, ids):
         """ids: [B, T] (T ≤ context) → final hidden states after ln_f, [B, T, d]."""
-        B, T = ids.shape
-        h = self.tok_emb(ids) + self.pos_emb.weight[:T]
-        for b in self.blocks:
-            h = b(h, self.mask)
-        return self.ln_f(h)
+        return self.ln_f(self.states(ids))
 
     def logits(self, hidden):
         return hidden @ self.tok_emb.weight.t()  # tied head, [B, T, V]
