@@ -129,9 +129,14 @@ async function serviceWorker() {
 test('extension: selected text → result window equals the CLI; engine in an offscreen document', { skip: whyNoBrowser() || false, timeout: 300000 }, async (t) => {
   mkdirSync(ARTIFACTS, { recursive: true });
   const sw = await serviceWorker();
-  // The context-menu item is registered (update() fails for an unknown id).
-  const menu = await sw.evaluate(() => new Promise((resolve) =>
-    chrome.contextMenus.update(self.telltale.MENU_ID, {}, () => resolve(chrome.runtime.lastError ? chrome.runtime.lastError.message : 'ok'))));
+  // The context-menu item is registered (update() fails for an unknown id). runtime.onInstalled,
+  // which creates it, may fire after the service worker is first seen: wait for it, up to 10 s.
+  let menu = null;
+  for (let i = 0; i < 100 && menu !== 'ok'; i++) {
+    if (i) await new Promise((r) => setTimeout(r, 100));
+    menu = await sw.evaluate(() => new Promise((resolve) =>
+      chrome.contextMenus.update(self.telltale.MENU_ID, {}, () => resolve(chrome.runtime.lastError ? chrome.runtime.lastError.message : 'ok'))));
+  }
   assert.equal(menu, 'ok');
   // What a click on "Check with telltale" does: the handler gets {menuItemId, selectionText} and a tab.
   // Without a real click there is no activeTab grant, so the handler uses selectionText.
