@@ -12,6 +12,7 @@ drops the LM statistics from its document features when K > 0 (the zero-shot bas
 evaluate.py use the pretrained LM, train/work/lm.pt).
 """
 import copy
+import math
 import time
 
 import numpy as np
@@ -100,7 +101,8 @@ def _scores(top, P, n_tokens, idx):
 
 def finetune(lm, k, zt, zv, minutes, seed, batch=128, lr=1e-4, eval_every=200):
     """Fine-tunes the top k blocks + ln_f on the train prefix states zt (P, n_tokens, label) with a
-    cross-entropy head; checkpoint chosen by sentence AUROC on ≤ 3,000 + 3,000 validation sentences.
+    cross-entropy head, the learning rate decayed to 0 over the time budget (cosine); checkpoint chosen
+    by sentence AUROC on ≤ 3,000 + 3,000 validation sentences.
     Returns (state dict of the chosen TopStack without its head, info)."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -112,9 +114,14 @@ def finetune(lm, k, zt, zv, minutes, seed, batch=128, lr=1e-4, eval_every=200):
     vidx = np.sort(np.concatenate([rng.choice(vh, min(3000, len(vh)), replace=False),
                                    rng.choice(vm, min(3000, len(vm)), replace=False)]))
     best = (-1.0, None, 0)
+    base = [g["lr"] for g in opt.param_groups]
     t0, step, epoch, done = time.time(), 0, 0, False
     while not done:
         for idx in length_batches(zt["n_tokens"], batch, rng):
+            # cosine decay of the learning rate over the time budget (to 0 when the budget is spent)
+            f = 0.5 * (1 + math.cos(math.pi * min(1.0, (time.time() - t0) / (minutes * 60))))
+            for g, b in zip(opt.param_groups, base):
+                g["lr"] = b * f
             P, n = _batch(zt["P"], zt["n_tokens"], idx)
             loss = F.binary_cross_entropy_with_logits(top(P, n), y[idx])
             opt.zero_grad()
@@ -132,7 +139,7 @@ def finetune(lm, k, zt, zv, minutes, seed, batch=128, lr=1e-4, eval_every=200):
         epoch += 1
     log(f"  fine-tune: best val sentence AUROC {best[0]:.4f} at step {best[2]} of {step} ({epoch} epochs started)")
     return best[1], {"blocks": k, "val_sentence_auroc_ce_head": best[0], "best_step": best[2], "steps": step,
-                     "minutes": minutes, "lr": lr, "batch": batch}
+                     "minutes": minutes, "lr": lr, "lr_schedule": "cosine over the time budget", "batch": batch}
 
 
 def install(lm, k, state):

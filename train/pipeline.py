@@ -8,8 +8,9 @@
   4. the same detector without one domain / one generator at a time (train/work/lodo_*.ttm,
      logo_*.ttm) for evaluate.py's leave-one-out numbers
 
-Options: --lm-minutes, --kernel-minutes, --finetune-blocks, --finetune-minutes, --no-leave-out, --gpu.
-The leave-one-out detectors get a third of the kernel budget and a sixth of the fine-tuning one.
+Options: --lm-minutes, --kernel-minutes, --finetune-blocks, --finetune-minutes,
+--leave-out-finetune-minutes, --no-leave-out, --gpu.
+The leave-one-out detectors get a third of the kernel budget and 2 minutes of fine-tuning (10 of them).
 Data: $TELLTALE_DATA (default ../shared/data). Stages 2–4 take ~93 min on 2 cores (models/README.md).
 
 Two ways to make the LM (stage 1):
@@ -44,7 +45,9 @@ def main():
     ap.add_argument("--lm-minutes", type=float, default=55)
     ap.add_argument("--kernel-minutes", type=float, default=6)
     ap.add_argument("--finetune-blocks", type=int, default=2, help="LM blocks fine-tuned for detection (0: none)")
-    ap.add_argument("--finetune-minutes", type=float, default=12)
+    ap.add_argument("--finetune-minutes", type=float, default=30)
+    ap.add_argument("--leave-out-finetune-minutes", type=float, default=2,
+                    help="fine-tuning budget of each leave-one-out detector")
     ap.add_argument("--no-leave-out", action="store_true")
     ap.add_argument("--gpu", action="store_true", help="pretrain the shipped model's LM on a CUDA GPU")
     a = ap.parse_args()
@@ -64,7 +67,7 @@ def main():
     if a.no_leave_out:
         return
     short = str(max(1.0, a.kernel_minutes / 3))
-    short_ft = ft(max(1.0, a.finetune_minutes / 6))
+    short_ft = ft(a.leave_out_finetune_minutes)
     for dom in LODO_DOMAINS:
         tag = f"lodo_{dom}"
         if not os.path.exists(os.path.join(WORK, f"detector_{tag}.pt")):
