@@ -196,7 +196,7 @@ test('extension: selected text → result window equals the CLI; engine in an of
   });
   await cdp.send('ServiceWorker.enable');
   await cdp.send('ServiceWorker.stopAllWorkers');
-  for (let i = 0; i < 50 && !statuses.includes('stopped'); i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 200 && !statuses.includes('stopped'); i++) await new Promise((r) => setTimeout(r, 100));
   assert.ok(statuses.includes('stopped'), `the service worker stopped (statuses seen: ${statuses})`);
   await page.fill('#text', SELECTION.split('\n\n')[0]);
   await page.click('#check');
