@@ -4,7 +4,7 @@ reference set → calibration on the validation split.
 Everything is fitted on the train split; checkpoints, thresholds and calibration are chosen on the
 validation split; the test split is never read here (evaluate.py reports on it through the C engine).
 
-  python3 train/detector.py [--minutes 8] [--finetune-blocks 2 --finetune-minutes 12]
+  python3 train/detector.py [--minutes 8] [--finetune-blocks 2 --finetune-minutes 30]
                             [--exclude-domain xsum] [--exclude-generator gpt-4] [--tag NAME]
 
 With --finetune-blocks K the LM's top K blocks are first fine-tuned for detection (finetune.py) and
