@@ -333,7 +333,7 @@ def main():
     ap.add_argument("--tag", default="main")
     ap.add_argument("--baselines", action="store_true", help="also train MMD-D and the CE classifier")
     ap.add_argument("--finetune-blocks", type=int, default=0, help="fine-tune the LM's top K blocks first")
-    ap.add_argument("--finetune-minutes", type=float, default=12.0)
+    ap.add_argument("--finetune-minutes", type=float, default=30.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--smoke", action="store_true", help="tiny sample, to check the pipeline runs")
     a = ap.parse_args()

@@ -121,6 +121,13 @@ after(async () => {
   if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
+/** Polls fn() every 100 ms until it returns something truthy or ms have passed; → its last value. */
+async function until(fn, ms) {
+  let v = await fn();
+  for (const end = Date.now() + ms; !v && Date.now() < end; v = await fn()) await new Promise((r) => setTimeout(r, 100));
+  return v;
+}
+
 async function serviceWorker() {
   return context.serviceWorkers().find((w) => w.url().endsWith('/background.js')) ||
     context.waitForEvent('serviceworker', { timeout: 20000 });
@@ -132,11 +139,8 @@ test('extension: selected text → result window equals the CLI; engine in an of
   // The context-menu item is registered (update() fails for an unknown id). runtime.onInstalled,
   // which creates it, may fire after the service worker is first seen: wait for it, up to 10 s.
   let menu = null;
-  for (let i = 0; i < 100 && menu !== 'ok'; i++) {
-    if (i) await new Promise((r) => setTimeout(r, 100));
-    menu = await sw.evaluate(() => new Promise((resolve) =>
-      chrome.contextMenus.update(self.telltale.MENU_ID, {}, () => resolve(chrome.runtime.lastError ? chrome.runtime.lastError.message : 'ok'))));
-  }
+  await until(async () => (menu = await sw.evaluate(() => new Promise((resolve) =>
+    chrome.contextMenus.update(self.telltale.MENU_ID, {}, () => resolve(chrome.runtime.lastError ? chrome.runtime.lastError.message : 'ok'))))) === 'ok', 10000);
   assert.equal(menu, 'ok');
   // What a click on "Check with telltale" does: the handler gets {menuItemId, selectionText} and a tab.
   // Without a real click there is no activeTab grant, so the handler uses selectionText.
@@ -196,7 +200,7 @@ test('extension: selected text → result window equals the CLI; engine in an of
   });
   await cdp.send('ServiceWorker.enable');
   await cdp.send('ServiceWorker.stopAllWorkers');
-  for (let i = 0; i < 200 && !statuses.includes('stopped'); i++) await new Promise((r) => setTimeout(r, 100));
+  await until(() => statuses.includes('stopped'), 20000);
   assert.ok(statuses.includes('stopped'), `the service worker stopped (statuses seen: ${statuses})`);
   await page.fill('#text', SELECTION.split('\n\n')[0]);
   await page.click('#check');
