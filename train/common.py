@@ -46,6 +46,24 @@ def clean(text: str) -> str:
     return _nl.sub("\n\n", text).strip()
 
 
+def json_clean(x):
+    """x with every non-finite float (NaN, ±inf) replaced by None: strict JSON, which JSON.parse and
+    cJSON read (Python would otherwise write the non-standard token NaN)."""
+    if isinstance(x, float):
+        return x if x == x and abs(x) != float("inf") else None
+    if isinstance(x, dict):
+        return {k: json_clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [json_clean(v) for v in x]
+    return x
+
+
+def write_json(path, obj):
+    """Writes obj as strict, indented JSON (non-finite numbers as null)."""
+    with open(path, "w") as f:
+        json.dump(json_clean(obj), f, indent=1, allow_nan=False)
+
+
 def text_hash(text: str) -> str:
     """Stable 16-hex key of a text (after normalising whitespace and case)."""
     key = " ".join(text.lower().split())

@@ -23,7 +23,7 @@ import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from common import WORK, log, text_hash
+from common import WORK, log, text_hash, write_json
 from data import assign_splits, excluded_domains, load_all
 from features import FeatureExtractor, n_words, split_sentences
 from finetune import encode_batch, final_states, finetune, install, prefix_states
@@ -319,7 +319,7 @@ def calibrate(kern, ref, zv, docs_v, ce, names):
            "weights": clf.coef_[0].tolist(), "bias": float(clf.intercept_[0])}
     info = {"val_doc_auroc": float(roc_auc_score(y, prob)),
             "val_sentence_auroc": float(roc_auc_score(zv["label"], s)),
-            "val_fpr_at_machine_above": {d: float((v >= machine_above).mean()) for d, v in hum_p.items()},
+            "val_fpr_at_machine_above": {d: float((v >= machine_above).mean()) for d, v in hum_p.items() if len(v)},
             "val_docs": len(keys), "feature_ablation_cv_auroc": ablation}
     return {"sentence": sent, "document": doc,
             "thresholds": {"human_below": human_below, "machine_above": machine_above}}, info
@@ -389,7 +389,7 @@ def main():
     if a.baselines:
         out["info"]["baselines"] = baselines(zt, zv, ref_idx, a.minutes, docs_v)
     torch.save(out, os.path.join(WORK, f"detector_{a.tag}.pt"))
-    json.dump(out["info"], open(os.path.join(WORK, f"detector_{a.tag}.json"), "w"), indent=1)
+    write_json(os.path.join(WORK, f"detector_{a.tag}.json"), out["info"])
     log("saved", f"detector_{a.tag}.pt")
 
 

@@ -21,7 +21,7 @@ from collections import defaultdict
 import numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from common import ROOT, WORK, clean, log
+from common import ROOT, WORK, clean, log, write_json
 from data import assign_splits, excluded_domains, load_all
 from detector import sample_docs
 from features import n_words, split_sentences
@@ -236,7 +236,7 @@ def main():
     if a.leave_out_only:
         report = json.load(open(a.out))
         leave_outs(report, test)
-        json.dump(report, open(a.out, "w"), indent=1)
+        write_json(a.out, report)
         summary(report)
         return
 
@@ -294,7 +294,7 @@ def main():
     leave_outs(report, test)
     if not a.skip_baselines:
         report["baselines"] = baselines(recs, test)
-    json.dump(report, open(a.out, "w"), indent=1)
+    write_json(a.out, report)
     summary(report)
     log(f"wrote {a.out}")
 

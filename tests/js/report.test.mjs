@@ -1,0 +1,52 @@
+// The shipped evaluation report (models/eval-report.json, written by `npm run eval`) and the model
+// card that quotes it.
+//   node --test tests/js/report.test.mjs
+// The report is read by JavaScript tools, so it must be strict JSON (no NaN tokens); every rate in it
+// is a number in [0, 1] or null (not measurable, e.g. an AUROC on a set with one class); and the
+// card's headline numbers are the report's.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const reportText = readFileSync(join(root, 'models/eval-report.json'), 'utf8');
+const card = readFileSync(join(root, 'models/README.md'), 'utf8');
+
+const RATE_KEYS = new Set(['auroc', 'tpr_at_1pct_fpr', 'fpr_default', 'tpr_default', 'uncertain_human',
+  'type1_error_human', 'power_mean', 'fpr_at_2pct_train_threshold', 'uncertain']);
+
+function walk(o, path, visit) {
+  if (o && typeof o === 'object') for (const [k, v] of Object.entries(o)) walk(v, `${path}.${k}`, visit);
+  else visit(path, o);
+}
+
+test('report: strict JSON, every rate a number in [0, 1] or null', () => {
+  const r = JSON.parse(reportText); // throws on NaN / Infinity tokens
+  let rates = 0;
+  walk(r, 'report', (path, v) => {
+    const key = path.split('.').pop();
+    if (!RATE_KEYS.has(key)) return;
+    rates++;
+    assert.ok(v === null || (typeof v === 'number' && v >= 0 && v <= 1), `${path} = ${v}`);
+  });
+  assert.ok(rates > 100, `only ${rates} rates found: the report lost its breakdowns`);
+  for (const k of ['document', 'sentence', 'per_domain', 'per_generator', 'two_sample_test',
+    'unseen_human_sources', 'leave_one_domain_out', 'leave_one_generator_out', 'baselines'])
+    assert.ok(k in r, `report has no "${k}"`);
+  assert.equal(r.document.n_docs, r.n_test_docs);
+});
+
+test('model card quotes the report: document AUROC, false positives, machine texts caught', () => {
+  const r = JSON.parse(reportText);
+  const auc = card.match(/document AUROC of \*\*([0-9.]+)\*\*/);
+  assert.ok(auc, 'card lost its headline "document AUROC of **x**"');
+  assert.equal(Number(auc[1]), Number(r.document.auroc.toFixed(3)));
+  const fp = card.match(/\(([0-9.]+) % of held-out human documents/);
+  assert.ok(fp, 'card lost its headline false-positive rate');
+  assert.equal(Number(fp[1]), Number((100 * r.document.fpr_default).toFixed(1)));
+  const caught = card.match(/says `machine` for only ([0-9.]+) % of machine documents/);
+  assert.ok(caught, 'card lost its headline detection rate');
+  assert.equal(Number(caught[1]), Math.round(100 * r.document.tpr_default));
+});
