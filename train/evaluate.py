@@ -227,6 +227,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "models", "eval-report.json"))
     ap.add_argument("--leave-out-only", action="store_true",
                     help="only the leave-one-domain/generator-out models, merged into an existing --out report")
+    ap.add_argument("--leave-out-dir", default=WORK,
+                    help="where the leave-one-out models (lodo_*.ttm, logo_*.ttm) are; missing ones are skipped")
     a = ap.parse_args()
     q = 0.2 if a.quick else 1.0
     recs = assign_splits(load_all())
@@ -235,7 +237,7 @@ def main():
     report = {"model": os.path.relpath(a.model, ROOT), "split": "test (train/splits/test.txt.gz)", "n_test_docs": len(test)}
     if a.leave_out_only:
         report = json.load(open(a.out))
-        leave_outs(report, test)
+        leave_outs(report, test, a.leave_out_dir)
         write_json(a.out, report)
         summary(report)
         return
@@ -291,7 +293,7 @@ def main():
                      "mean_score": rnd(np.nanmean([np.nan if x.get("score") is None else x["score"] for x in r]))}
     report["unseen_human_sources"] = uns
 
-    leave_outs(report, test)
+    leave_outs(report, test, a.leave_out_dir)
     if not a.skip_baselines:
         report["baselines"] = baselines(recs, test)
     write_json(a.out, report)
@@ -299,11 +301,11 @@ def main():
     log(f"wrote {a.out}")
 
 
-def leave_outs(report, test):
-    """Leave-one-domain-out and leave-one-generator-out models (trained by pipeline.py)."""
+def leave_outs(report, test, folder=WORK):
+    """Leave-one-domain-out and leave-one-generator-out models (trained by pipeline.py) found in folder."""
     lodo = {}
     for dom in LODO_DOMAINS:
-        m = os.path.join(WORK, f"lodo_{dom}.ttm")
+        m = os.path.join(folder, f"lodo_{dom}.ttm")
         if not os.path.exists(m):
             continue
         idx = [i for i, d in enumerate(test) if d["domain"] == dom]
@@ -312,7 +314,7 @@ def leave_outs(report, test):
     report["leave_one_domain_out"] = lodo
     logo = {}
     for g in LOGO_GENERATORS:
-        m = os.path.join(WORK, f"logo_{g}.ttm")
+        m = os.path.join(folder, f"logo_{g}.ttm")
         if not os.path.exists(m):
             continue
         mi = [i for i, d in enumerate(test) if d["label"] == 1 and d["generator"] == g]
