@@ -1,7 +1,6 @@
 """Experiment: fine-tune a trained detector's top LM blocks *jointly with its deep kernel* through the
 MMD-MP objective (−MMD²_MP/σ̂, the HWT–MGT-aware criterion, on 200 human + 200 machine train
-sentences per step),
-starting from detector.py's cross-entropy-tuned blocks and kernel.
+sentences per step), starting from detector.py's cross-entropy-tuned blocks and kernel.
 
 Why: the blocks are tuned with a linear cross-entropy head, which lifts that head's sentence AUROC
 (0.855 on validation) far more than the MMD-MP kernel's (0.828); tuning through the kernel's own
