@@ -6,6 +6,7 @@ Prints a summary and writes models/eval-report.json. Reads $TELLTALE_DATA; the u
 fetched into train/work/npm; none of them is in pretraining or detector training.
 
   python3 train/evaluate.py [--model models/telltale-small.ttm] [--quick] [--skip-baselines]
+                            [--leave-out-only] [--leave-out-dir train/work] [--out models/eval-report.json]
 """
 import argparse
 import glob
@@ -228,7 +229,7 @@ def main():
     ap.add_argument("--leave-out-only", action="store_true",
                     help="only the leave-one-domain/generator-out models, merged into an existing --out report")
     ap.add_argument("--leave-out-dir", default=WORK,
-                    help="where the leave-one-out models (lodo_*.ttm, logo_*.ttm) are; missing ones are skipped")
+                    help="folder of the leave-one-out models (lodo_*.ttm, logo_*.ttm); a model not there is left out of the report")
     a = ap.parse_args()
     q = 0.2 if a.quick else 1.0
     recs = assign_splits(load_all())
