@@ -64,6 +64,14 @@ def sample_docs(recs, split, per_gen, per_human_domain, seed):
     return out
 
 
+def detector_docs(recs, smoke=False):
+    """The documents every detector is trained (train split) and calibrated (validation split) on,
+    before any leave-one-out exclusion → (docs_t, docs_v). smoke: a tiny sample."""
+    k = 0.05 if smoke else 1.0
+    return (sample_docs(recs, "train", per_gen=int(60 * k), per_human_domain=int(600 * k), seed=1),
+            sample_docs(recs, "val", per_gen=int(20 * k) + 1, per_human_domain=int(120 * k), seed=2))
+
+
 def doc_sentences(text, drop_first):
     s = [x for x in split_sentences(text) if n_words(x) >= MIN_WORDS]
     if drop_first and len(s) >= 3:
@@ -129,6 +137,13 @@ def prefix_featurize(lm, tok, docs, max_per_doc, drop_first, cache, n_bottom):
            "owner": np.array(owner, dtype=np.int64), "label": np.array([docs[o]["label"] for o in owner], dtype=np.int64)}
     np.savez(cache, **out)
     return out
+
+
+def prefix_sets(lm, tok, docs_t, docs_v, n_bottom, pre=""):
+    """prefix_featurize of the train (≤ 5 sentences per text, first dropped) and validation (≤ 15)
+    documents, cached as train/work/<pre>prefix<n_bottom>_{train,val}*.npz → (zt, zv)."""
+    return (prefix_featurize(lm, tok, docs_t, 5, True, os.path.join(WORK, pre + f"prefix{n_bottom}_train.npz"), n_bottom),
+            prefix_featurize(lm, tok, docs_v, 15, False, os.path.join(WORK, pre + f"prefix{n_bottom}_val.npz"), n_bottom))
 
 
 def finetuned_features(lm, k, z):
@@ -348,9 +363,7 @@ def main():
         return not ((a.exclude_domain and r["domain"] in excluded) or
                     (a.exclude_generator and r["label"] == 1 and r["generator"] == a.exclude_generator))
 
-    k = 0.05 if a.smoke else 1.0
-    docs_t = sample_docs(recs, "train", per_gen=int(60 * k), per_human_domain=int(600 * k), seed=1)
-    docs_v = sample_docs(recs, "val", per_gen=int(20 * k) + 1, per_human_domain=int(120 * k), seed=2)
+    docs_t, docs_v = detector_docs(recs, a.smoke)
     log(f"train docs {len(docs_t)}, val docs {len(docs_v)}")
     pre = "smoke_" if a.smoke else ""
 
@@ -364,8 +377,8 @@ def main():
         if not 1 <= K <= cfg.n_layers:
             ap.error(f"--finetune-blocks must be 1..{cfg.n_layers}")
         nb = cfg.n_layers - K
-        zt = subset(prefix_featurize(lm, tok, docs_t, 5, True, os.path.join(WORK, pre + f"prefix{nb}_train.npz"), nb), docs_t)
-        zv = subset(prefix_featurize(lm, tok, docs_v, 15, False, os.path.join(WORK, pre + f"prefix{nb}_val.npz"), nb), docs_v)
+        zt, zv = prefix_sets(lm, tok, docs_t, docs_v, nb, pre)
+        zt, zv = subset(zt, docs_t), subset(zv, docs_v)
         top_state, finfo = finetune(lm, K, zt, zv, a.finetune_minutes, seed=0)
         install(lm, K, top_state)
         load_dequantized(lm)  # the kernel sees the fine-tuned blocks as the int8 engine stores them

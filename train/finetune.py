@@ -99,6 +99,21 @@ def _scores(top, P, n_tokens, idx):
     return s
 
 
+def balanced_subset(labels, n_each, rng):
+    """Sorted indices of ≤ n_each human and ≤ n_each machine sentences drawn without replacement."""
+    h, m = np.where(labels == 0)[0], np.where(labels == 1)[0]
+    return np.sort(np.concatenate([rng.choice(h, min(n_each, len(h)), replace=False),
+                                   rng.choice(m, min(n_each, len(m)), replace=False)]))
+
+
+def cosine_lr(opt, base, elapsed_s, minutes):
+    """Sets each parameter group's learning rate to its base rate decayed to 0 over the time budget
+    (cosine)."""
+    f = 0.5 * (1 + math.cos(math.pi * min(1.0, elapsed_s / (minutes * 60))))
+    for g, b in zip(opt.param_groups, base):
+        g["lr"] = b * f
+
+
 def finetune(lm, k, zt, zv, minutes, seed, batch=128, lr=1e-4, eval_every=200):
     """Fine-tunes the top k blocks + ln_f on the train prefix states zt (P, n_tokens, label) with a
     cross-entropy head, the learning rate decayed to 0 over the time budget (cosine); checkpoint chosen
@@ -110,18 +125,13 @@ def finetune(lm, k, zt, zv, minutes, seed, batch=128, lr=1e-4, eval_every=200):
     opt = torch.optim.AdamW([{"params": [p for n, p in top.named_parameters() if not n.startswith("head.")], "lr": lr},
                              {"params": top.head.parameters(), "lr": 10 * lr}], weight_decay=0.01)
     y = torch.from_numpy(zt["label"].astype(np.float32))
-    vh, vm = np.where(zv["label"] == 0)[0], np.where(zv["label"] == 1)[0]
-    vidx = np.sort(np.concatenate([rng.choice(vh, min(3000, len(vh)), replace=False),
-                                   rng.choice(vm, min(3000, len(vm)), replace=False)]))
+    vidx = balanced_subset(zv["label"], 3000, rng)
     best = (-1.0, None, 0)
     base = [g["lr"] for g in opt.param_groups]
     t0, step, epoch, done = time.time(), 0, 0, False
     while not done:
         for idx in length_batches(zt["n_tokens"], batch, rng):
-            # cosine decay of the learning rate over the time budget (to 0 when the budget is spent)
-            f = 0.5 * (1 + math.cos(math.pi * min(1.0, (time.time() - t0) / (minutes * 60))))
-            for g, b in zip(opt.param_groups, base):
-                g["lr"] = b * f
+            cosine_lr(opt, base, time.time() - t0, minutes)
             P, n = _batch(zt["P"], zt["n_tokens"], idx)
             loss = F.binary_cross_entropy_with_logits(top(P, n), y[idx])
             opt.zero_grad()

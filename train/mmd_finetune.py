@@ -14,7 +14,6 @@ features exactly as detector.py does. Writes train/work/detector_<tag>.pt (expor
 import argparse
 import copy
 import json
-import math
 import os
 import time
 
@@ -24,9 +23,9 @@ from sklearn.metrics import roc_auc_score
 
 from common import WORK, log, write_json
 from data import assign_splits, load_all
-from detector import (DOC_FEATURES_FINETUNED, calibrate, finetuned_features, fit_ce, load_lm, make_ref,
-                      prefix_featurize, sample_docs)
-from finetune import TopStack, _batch, install
+from detector import (DOC_FEATURES_FINETUNED, calibrate, detector_docs, finetuned_features, fit_ce, load_lm,
+                      make_ref, prefix_sets)
+from finetune import TopStack, _batch, balanced_subset, cosine_lr, install
 from mmd import DeepKernel, mmd_loss
 from model import load_dequantized
 
@@ -63,12 +62,9 @@ def main():
         ap.error(f"detector_{a.src}.pt has no fine-tuned blocks (train it with --finetune-blocks)")
     lm, tok, cfg = load_lm()
     recs = assign_splits(load_all())
-    # the same documents, sentences and prefix-state caches as detector.py
-    docs_t = sample_docs(recs, "train", per_gen=60, per_human_domain=600, seed=1)
-    docs_v = sample_docs(recs, "val", per_gen=21, per_human_domain=120, seed=2)
-    nb = cfg.n_layers - K
-    zt = prefix_featurize(lm, tok, docs_t, 5, True, os.path.join(WORK, f"prefix{nb}_train.npz"), nb)
-    zv = prefix_featurize(lm, tok, docs_v, 15, False, os.path.join(WORK, f"prefix{nb}_val.npz"), nb)
+    # the same documents, sentences and prefix-state caches as detector.py (ref_idx indexes them)
+    docs_t, docs_v = detector_docs(recs)
+    zt, zv = prefix_sets(lm, tok, docs_t, docs_v, cfg.n_layers - K)
     top = TopStack(lm, K)
     missing = top.load_state_dict(det["lm_top"], strict=False).missing_keys
     if any(not k.startswith("head.") for k in missing):
@@ -80,9 +76,7 @@ def main():
                             {"params": kern.parameters(), "lr": a.lr_kernel}])
     base = [g["lr"] for g in opt.param_groups]
     hum, mac = np.where(zt["label"] == 0)[0], np.where(zt["label"] == 1)[0]
-    vh, vm = np.where(zv["label"] == 0)[0], np.where(zv["label"] == 1)[0]
-    vidx = np.sort(np.concatenate([rng.choice(vh, min(1500, len(vh)), replace=False),
-                                   rng.choice(vm, min(1500, len(vm)), replace=False)]))
+    vidx = balanced_subset(zv["label"], 1500, rng)
 
     def val_auroc():
         # single-instance score vs the reference sentences (float weights; ranking as the engine's)
@@ -98,9 +92,7 @@ def main():
     best = (start, copy.deepcopy(top.state_dict()), copy.deepcopy(kern.state_dict()), 0)
     t0, step = time.time(), 0
     while time.time() - t0 < a.minutes * 60:
-        f = 0.5 * (1 + math.cos(math.pi * min(1.0, (time.time() - t0) / (a.minutes * 60))))  # cosine decay
-        for g, b in zip(opt.param_groups, base):
-            g["lr"] = b * f
+        cosine_lr(opt, base, time.time() - t0, a.minutes)
         hx, mx = top.hidden(*_batch(zt["P"], zt["n_tokens"], rng.choice(hum, 200, replace=False)))
         hy, my = top.hidden(*_batch(zt["P"], zt["n_tokens"], rng.choice(mac, 200, replace=False)))
         ax, apx = kern.features(hx, mx)
