@@ -118,6 +118,13 @@ def excluded_domains(domain):
     return {domain} | ({"squad-qa"} if domain == "squad" else set())
 
 
+def left_out(r, exclude_domain=None, exclude_generator=None):
+    """Whether text r (domain, label, generator) is dropped by a leave-one-domain-out run without
+    exclude_domain or a leave-one-generator-out run without exclude_generator."""
+    return bool((exclude_domain and r["domain"] in excluded_domains(exclude_domain)) or
+                (exclude_generator and r["label"] == 1 and r["generator"] == exclude_generator))
+
+
 def split_of_group(g):
     b = bucket(g)
     return "train" if b < 70 else ("val" if b < 85 else "test")

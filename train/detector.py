@@ -24,9 +24,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from common import WORK, log, text_hash, write_json
-from data import assign_splits, excluded_domains, load_all
+from data import assign_splits, left_out, load_all
 from features import FeatureExtractor, n_words, split_sentences
-from finetune import encode_batch, final_states, finetune, install, prefix_states
+from finetune import encode_batch, final_states, finetune, install, prefix_states, read_finetuned
 from mmd import DeepKernel, mmd_loss, np_kernel
 from model import GPT, Config, load_dequantized
 from tokenizer import Tokenizer
@@ -37,14 +37,19 @@ DOC_FEATURES = ["sent_mean", "mmd2", "logprob", "entropy", "fastdetect", "ce_mea
 DOC_FEATURES_FINETUNED = ["sent_mean", "mmd2", "ce_mean"]  # the fine-tuned head is no longer the LM's
 
 
-def load_lm():
-    z = torch.load(os.path.join(WORK, "lm.pt"))
-    cfg = Config(**z["config"])
-    m = GPT(cfg)
+def load_lm_model():
+    """train/work/lm.pt with its int8-stored weights dequantized: features exactly as the int8 engine
+    computes them (up to activation rounding)."""
+    z = torch.load(os.path.join(WORK, "lm.pt"), map_location="cpu", weights_only=False)  # our own file
+    m = GPT(Config(**z["config"]))
     m.load_state_dict(z["model"])
-    load_dequantized(m)  # features exactly as the int8 engine computes them (up to activation rounding)
-    merges = json.load(open(os.path.join(WORK, f"merges_{cfg.vocab_size}.json")))
-    return m.eval(), Tokenizer(merges), cfg
+    return load_dequantized(m).eval()
+
+
+def load_lm():
+    m = load_lm_model()
+    merges = json.load(open(os.path.join(WORK, f"merges_{m.c.vocab_size}.json")))
+    return m, Tokenizer(merges), m.c
 
 
 def sample_docs(recs, split, per_gen, per_human_domain, seed):
@@ -144,6 +149,27 @@ def prefix_sets(lm, tok, docs_t, docs_v, n_bottom, pre=""):
     documents, cached as train/work/<pre>prefix<n_bottom>_{train,val}*.npz → (zt, zv)."""
     return (prefix_featurize(lm, tok, docs_t, 5, True, os.path.join(WORK, pre + f"prefix{n_bottom}_train.npz"), n_bottom),
             prefix_featurize(lm, tok, docs_v, 15, False, os.path.join(WORK, pre + f"prefix{n_bottom}_val.npz"), n_bottom))
+
+
+def write_finetune_set(recs, tok, docs_v, path):
+    """The sentences finetune.py fine-tunes on, as token ids: every train-split text (≤ 15 sentences,
+    the first dropped, as in the detector's train sample) and the detector's validation sample
+    (≤ 15 sentences per text, as zv), each sentence with its text's domain, generator and label."""
+    docs_t = [r for r in recs if r["split"] == "train"]
+    doms = sorted({r["domain"] for r in recs})
+    gens = sorted({r["generator"] for r in recs})
+    out = {"domains": np.array(doms), "generators": np.array(gens), "lm_key": np.array(lm_key())}
+    for name, docs, per_doc, drop_first in (("train", docs_t, 15, True), ("val", docs_v, 15, False)):
+        sents, owner, _ = sentence_list(docs, per_doc, drop_first, "")
+        ids, n = encode_batch(tok, sents, MAX_TOKENS)
+        out[name + "_ids"] = ids.astype(np.int16)
+        out[name + "_n_tokens"] = n.astype(np.int16)
+        out[name + "_label"] = np.array([docs[o]["label"] for o in owner], dtype=np.int8)
+        out[name + "_domain"] = np.array([doms.index(docs[o]["domain"]) for o in owner], dtype=np.int16)
+        out[name + "_generator"] = np.array([gens.index(docs[o]["generator"]) for o in owner], dtype=np.int16)
+        log(f"{name}: {len(docs)} texts, {len(sents)} sentences ({int((out[name + '_label'] == 0).sum())} human)")
+    np.savez_compressed(path, **out)
+    log(f"wrote {path} ({os.path.getsize(path) / 1e6:.1f} MB)")
 
 
 def finetuned_features(lm, k, z):
@@ -349,6 +375,10 @@ def main():
     ap.add_argument("--baselines", action="store_true", help="also train MMD-D and the CE classifier")
     ap.add_argument("--finetune-blocks", type=int, default=0, help="fine-tune the LM's top K blocks first")
     ap.add_argument("--finetune-minutes", type=float, default=30.0)
+    ap.add_argument("--finetune-from", metavar="NPZ",
+                    help="take the top blocks finetune.py fine-tuned for this --tag from NPZ instead of fine-tuning here")
+    ap.add_argument("--write-finetune-set", metavar="NPZ",
+                    help="write the token ids finetune.py fine-tunes on (all train-split texts) to NPZ, then stop")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--smoke", action="store_true", help="tiny sample, to check the pipeline runs")
     a = ap.parse_args()
@@ -357,13 +387,12 @@ def main():
     recs = assign_splits(load_all())
     fx = FeatureExtractor(lm, tok, MAX_TOKENS)
 
-    excluded = excluded_domains(a.exclude_domain)
-
     def keep(r):
-        return not ((a.exclude_domain and r["domain"] in excluded) or
-                    (a.exclude_generator and r["label"] == 1 and r["generator"] == a.exclude_generator))
+        return not left_out(r, a.exclude_domain, a.exclude_generator)
 
     docs_t, docs_v = detector_docs(recs, a.smoke)
+    if a.write_finetune_set:
+        return write_finetune_set(recs, tok, docs_v, a.write_finetune_set)
     log(f"train docs {len(docs_t)}, val docs {len(docs_v)}")
     pre = "smoke_" if a.smoke else ""
 
@@ -379,7 +408,14 @@ def main():
         nb = cfg.n_layers - K
         zt, zv = prefix_sets(lm, tok, docs_t, docs_v, nb, pre)
         zt, zv = subset(zt, docs_t), subset(zv, docs_v)
-        top_state, finfo = finetune(lm, K, zt, zv, a.finetune_minutes, seed=0)
+        if a.finetune_from:
+            top_state, finfo = read_finetuned(a.finetune_from, a.tag)
+            want = {"blocks": K, "exclude_domain": a.exclude_domain, "exclude_generator": a.exclude_generator}
+            got = {k: finfo.get(k) for k in want}
+            if got != want:
+                ap.error(f"{a.finetune_from} holds blocks for {got}, not for this run's {want}")
+        else:
+            top_state, finfo = finetune(lm, K, zt, zv, a.finetune_minutes, seed=0)
         install(lm, K, top_state)
         load_dequantized(lm)  # the kernel sees the fine-tuned blocks as the int8 engine stores them
         zt, zv = finetuned_features(lm, K, zt), finetuned_features(lm, K, zv)

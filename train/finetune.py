@@ -6,13 +6,24 @@ ln_f are then fine-tuned with a sentence-level cross-entropy head (mixed generat
 train split only, the checkpoint chosen on validation). The MMD-MP kernel is trained afterwards on
 the fine-tuned final hidden states (`final_states`), exactly as on the frozen LM's.
 
+Where a GPU is at hand, `python3 train/finetune.py` runs the same fine-tuning on all of the train
+split's sentences instead of the detector's sample, for the main detector and every leave-one-out
+one, from token ids (`detector.py --write-finetune-set`: the GPU machine needs no corpus and no
+tokenizer) through the frozen bottom blocks on the fly; `detector.py --finetune-from` then takes
+the blocks it wrote.
+
 The fine-tuned blocks replace the LM's top blocks in the model file, so the C engine computes these
 features with no change. Its next-token head is then no longer the pretrained LM's: the detector
 drops the LM statistics from its document features when K > 0 (the zero-shot baselines of
 evaluate.py use the pretrained LM, train/work/lm.pt).
 """
+import argparse
+import contextlib
 import copy
+import glob
+import json
 import math
+import os
 import time
 
 import numpy as np
@@ -21,7 +32,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from sklearn.metrics import roc_auc_score
 
-from common import log
+from common import WORK, log, write_json
 
 
 def encode_batch(tok, sents, max_tokens):
@@ -75,7 +86,7 @@ class TopStack(nn.Module):
         for b in self.blocks:
             h = b(h, self.mask)
         h = self.ln_f(h)[:, 1:]  # BOS excluded, as the detector's token features
-        m = (torch.arange(h.shape[1])[None, :] < n_tokens[:, None]).float()
+        m = (torch.arange(h.shape[1], device=h.device)[None, :] < n_tokens[:, None]).float()
         return h, m
 
     def forward(self, P, n_tokens):
@@ -84,19 +95,42 @@ class TopStack(nn.Module):
         return self.head(x)[:, 0]
 
 
-def _batch(P, n_tokens, idx):
-    T = 1 + int(n_tokens[idx].max())
-    return torch.from_numpy(P[idx, :T].astype(np.float32)), torch.from_numpy(n_tokens[idx])
+def _batch(z, idx, bottom=None, dev="cpu"):
+    """Prefix states of the sentences idx of z → ([B, 1+T, d] float32 on dev, n_tokens [B] on dev):
+    the cached ones (z["P"]), or computed from the token ids z["ids"] by the frozen bottom blocks
+    (bottom = (lm on dev, number of bottom blocks))."""
+    T = 1 + int(z["n_tokens"][idx].max())
+    n = torch.from_numpy(z["n_tokens"][idx]).to(dev)
+    if "P" in z:
+        return torch.from_numpy(z["P"][idx, :T].astype(np.float32)).to(dev), n
+    lm, nb = bottom
+    with torch.no_grad():
+        return lm.states(torch.from_numpy(z["ids"][idx, :T].astype(np.int64)).to(dev), nb).float(), n
 
 
 @torch.no_grad()
-def _scores(top, P, n_tokens, idx):
+def _scores(top, z, idx, bottom=None, dev="cpu"):
     top.eval()
     s = np.zeros(len(idx))
-    for b in length_batches(n_tokens[idx], 512):
-        s[b] = top(*_batch(P, n_tokens, idx[b])).numpy()
+    for b in length_batches(z["n_tokens"][idx], 512):
+        s[b] = top(*_batch(z, idx[b], bottom, dev)).float().cpu().numpy()
     top.train()
     return s
+
+
+def balanced_batches(labels, batch, rng):
+    """Endless random batches of batch/2 human and batch/2 machine sentences (the classes of the
+    whole train split are unequal: 3 machine texts to 1 human)."""
+    h, m = np.where(labels == 0)[0], np.where(labels == 1)[0]
+    while True:
+        yield np.concatenate([rng.choice(h, batch // 2), rng.choice(m, batch // 2)])
+
+
+def _autocast(dev):
+    """bf16 autocast on a GPU; plain fp32 on the CPU."""
+    if torch.device(dev).type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
 
 
 def balanced_subset(labels, n_each, rng):
@@ -114,42 +148,55 @@ def cosine_lr(opt, base, elapsed_s, minutes):
         g["lr"] = b * f
 
 
-def finetune(lm, k, zt, zv, minutes, seed, batch=128, lr=1e-4, eval_every=200):
-    """Fine-tunes the top k blocks + ln_f on the train prefix states zt (P, n_tokens, label) with a
+def finetune(lm, k, zt, zv, minutes, seed, batch=128, lr=1e-4, eval_every=200, dev="cpu", balanced=False):
+    """Fine-tunes the top k blocks + ln_f on the train sentences zt (P or ids, n_tokens, label) with a
     cross-entropy head, the learning rate decayed to 0 over the time budget (cosine); checkpoint chosen
-    by sentence AUROC on ≤ 3,000 + 3,000 validation sentences.
-    Returns (state dict of the chosen TopStack without its head, info)."""
+    by sentence AUROC on ≤ 3,000 + 3,000 validation sentences of zv.
+    Batches: epochs of length-sorted batches, or with balanced=True endless random batches half human,
+    half machine. With ids instead of P the bottom blocks of lm (on dev) run on the fly.
+    Returns (state dict of the chosen TopStack without its head, on the CPU; info)."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    top = TopStack(lm, k)
+    top = TopStack(lm, k).to(dev)
+    bottom = (lm, len(lm.blocks) - k)
     opt = torch.optim.AdamW([{"params": [p for n, p in top.named_parameters() if not n.startswith("head.")], "lr": lr},
                              {"params": top.head.parameters(), "lr": 10 * lr}], weight_decay=0.01)
-    y = torch.from_numpy(zt["label"].astype(np.float32))
+    y = torch.from_numpy(zt["label"].astype(np.float32)).to(dev)
     vidx = balanced_subset(zv["label"], 3000, rng)
     best = (-1.0, None, 0)
     base = [g["lr"] for g in opt.param_groups]
+    per_epoch = math.ceil(len(zt["label"]) / batch)
     t0, step, epoch, done = time.time(), 0, 0, False
     while not done:
-        for idx in length_batches(zt["n_tokens"], batch, rng):
+        batches = (balanced_batches(zt["label"], batch, rng) if balanced else
+                   iter(length_batches(zt["n_tokens"], batch, rng)))
+        for idx in batches:
             cosine_lr(opt, base, time.time() - t0, minutes)
-            P, n = _batch(zt["P"], zt["n_tokens"], idx)
-            loss = F.binary_cross_entropy_with_logits(top(P, n), y[idx])
+            with _autocast(dev):
+                logit = top(*_batch(zt, idx, bottom, dev))
+            loss = F.binary_cross_entropy_with_logits(logit.float(), y[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
             step += 1
             done = time.time() - t0 >= minutes * 60
             if step % eval_every == 0 or done:
-                auc = roc_auc_score(zv["label"][vidx], _scores(top, zv["P"], zv["n_tokens"], vidx))
+                with _autocast(dev):
+                    auc = roc_auc_score(zv["label"][vidx], _scores(top, zv, vidx, bottom, dev))
                 if auc > best[0]:
-                    best = (auc, {n: v.clone() for n, v in top.state_dict().items() if not n.startswith("head.")}, step)
-                log(f"  fine-tune epoch {epoch} step {step} loss {loss.item():.3f} val sentence AUROC {auc:.4f}")
-            if done:
+                    best = (auc, {n: v.detach().cpu().clone() for n, v in top.state_dict().items()
+                                  if not n.startswith("head.")}, step)
+                log(f"  fine-tune epoch {epoch if not balanced else step / per_epoch:.2f} step {step} "
+                    f"loss {loss.item():.3f} val sentence AUROC {auc:.4f}")
+            if done or (balanced and step % per_epoch == 0):
                 break
         epoch += 1
-    log(f"  fine-tune: best val sentence AUROC {best[0]:.4f} at step {best[2]} of {step} ({epoch} epochs started)")
+    log(f"  fine-tune: best val sentence AUROC {best[0]:.4f} at step {best[2]} of {step} "
+        f"({step / per_epoch:.1f} epochs of {len(zt['label'])} sentences)")
     return best[1], {"blocks": k, "val_sentence_auroc_ce_head": best[0], "best_step": best[2], "steps": step,
-                     "minutes": minutes, "lr": lr, "lr_schedule": "cosine over the time budget", "batch": batch}
+                     "minutes": minutes, "lr": lr, "lr_schedule": "cosine over the time budget", "batch": batch,
+                     "train_sentences": int(len(zt["label"])), "epochs": round(step / per_epoch, 2),
+                     "batches": "balanced random" if balanced else "length-sorted epochs", "device": str(dev)}
 
 
 def install(lm, k, state):
@@ -172,9 +219,111 @@ def final_states(lm, k, P, n_tokens, max_tokens):
     top = TopStack(lm, k).eval()
     N = len(n_tokens)
     H = np.zeros((N, max_tokens, lm.c.d_model), dtype=np.float16)
+    z = {"P": P, "n_tokens": n_tokens}
     for idx in length_batches(n_tokens, 512):
-        h, _ = top.hidden(*_batch(P, n_tokens, idx))
+        h, _ = top.hidden(*_batch(z, idx))
         H[idx, :h.shape[1]] = h.numpy().astype(np.float16)
     mask = (np.arange(max_tokens)[None, :] < n_tokens[:, None]).astype(np.float32)
     H[mask == 0] = 0
     return H, mask
+
+
+# ---------------------------------------------------------------------------------------------------
+# All detectors' fine-tuning in one run (a GPU's work): python3 train/finetune.py --set NPZ ...
+
+def read_set(path):
+    """detector.py --write-finetune-set's file → (train, val) dicts of ids [N, 1+64] int64, n_tokens,
+    label, domain, generator (names), lm_key."""
+    f = np.load(path)
+    doms, gens = list(f["domains"]), list(f["generators"])
+    out = []
+    for name in ("train", "val"):
+        out.append({"ids": f[name + "_ids"].astype(np.int64), "n_tokens": f[name + "_n_tokens"].astype(np.int64),
+                    "label": f[name + "_label"].astype(np.int64),
+                    "domain": np.array(doms, dtype=object)[f[name + "_domain"]],
+                    "generator": np.array(gens, dtype=object)[f[name + "_generator"]]})
+    return out[0], out[1], str(f["lm_key"])
+
+
+def kept(z, exclude_domain, exclude_generator):
+    """z without the sentences a leave-one-out run drops (data.left_out)."""
+    from data import left_out
+    ok = np.array([not left_out({"domain": d, "label": l, "generator": g}, exclude_domain, exclude_generator)
+                   for d, l, g in zip(z["domain"], z["label"], z["generator"])])
+    return {k: v[ok] for k, v in z.items()}
+
+
+def read_finetuned(path, tag):
+    """The state and info that main() saved for tag in path (a finetuned_*.npz, or the folder that
+    holds them) → (state dict of float32 tensors, info)."""
+    files = sorted(glob.glob(os.path.join(path, "finetuned_*.npz"))) if os.path.isdir(path) else [path]
+    have = set()
+    for fn in files:
+        f = np.load(fn)
+        if f"{tag}/info" in f.files:
+            state = {k.split("/", 1)[1]: torch.from_numpy(f[k].astype(np.float32))
+                     for k in f.files if k.startswith(tag + "/") and k != f"{tag}/info"}
+            return state, json.loads(str(f[f"{tag}/info"]))
+        have |= {k.split("/")[0] for k in f.files}
+    raise SystemExit(f"{path} holds no fine-tuned blocks for tag '{tag}' (it has: {', '.join(sorted(have)) or 'none'})")
+
+
+def _save_bundle(path, results):
+    """results {tag: (state, info)} → one npz (float16 weights: the model file stores them as int8)."""
+    out = {}
+    for tag, (state, info) in results.items():
+        out[f"{tag}/info"] = np.array(json.dumps(info))
+        for k, v in state.items():
+            out[f"{tag}/{k}"] = v.numpy().astype(np.float16)
+    np.savez(path, **out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--set", required=True, help="detector.py --write-finetune-set's file")
+    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--blocks", default="2,4", help="candidate numbers of top blocks; the main detector's "
+                    "best on validation is used for every leave-one-out detector")
+    ap.add_argument("--minutes", type=float, default=1.0, help="budget of the main detector, per candidate")
+    ap.add_argument("--leave-out-minutes", type=float, default=0.5)
+    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--lr", type=float, default=2e-4)
+    ap.add_argument("--out", default=WORK, help="folder for finetuned_*.npz and finetune_runs.json")
+    ap.add_argument("--no-leave-out", action="store_true")
+    a = ap.parse_args()
+    from detector import load_lm_model, lm_key
+    from evaluate import LODO_DOMAINS, LOGO_GENERATORS
+    zt_all, zv_all, key = read_set(a.set)
+    if key != lm_key():
+        raise SystemExit(f"{a.set} was made with another LM ({key}) than train/work/lm.pt ({lm_key()})")
+    lm = load_lm_model().to(a.device)  # the bottom blocks run under no_grad (_batch)
+    os.makedirs(a.out, exist_ok=True)
+    runs = {}
+
+    def run(tag, k, minutes, exclude_domain=None, exclude_generator=None):
+        zt, zv = (kept(z, exclude_domain, exclude_generator) for z in (zt_all, zv_all))
+        log(f"{tag}: {k} blocks, {minutes} min, {len(zt['label'])} train sentences")
+        state, info = finetune(lm, k, zt, zv, minutes, seed=0, batch=a.batch, lr=a.lr, dev=a.device, balanced=True)
+        info.update(exclude_domain=exclude_domain, exclude_generator=exclude_generator)
+        runs[tag] = info
+        write_json(os.path.join(a.out, "finetune_runs.json"), runs)
+        return state, info
+
+    cands = {k: run(f"main_k{k}", k, a.minutes) for k in (int(x) for x in a.blocks.split(","))}
+    best_k = max(cands, key=lambda k: cands[k][1]["val_sentence_auroc_ce_head"])
+    log(f"main detector: {best_k} blocks (validation CE-head AUROC "
+        + ", ".join(f"{k}: {v[1]['val_sentence_auroc_ce_head']:.4f}" for k, v in cands.items()) + ")")
+    _save_bundle(os.path.join(a.out, "finetuned_main.npz"), {"main": cands[best_k]})
+    if a.no_leave_out:
+        return
+    jobs = [(f"lodo_{d}", {"exclude_domain": d}) for d in LODO_DOMAINS] + \
+           [(f"logo_{g}", {"exclude_generator": g}) for g in LOGO_GENERATORS]
+    for b in range(0, len(jobs), 4):  # ≤ 4 detectors per file
+        res = {}
+        for tag, ex in jobs[b:b + 4]:
+            res[tag] = run(tag, best_k, a.leave_out_minutes, **ex)
+            _save_bundle(os.path.join(a.out, f"finetuned_leave_out_{b // 4}.npz"), res)
+
+
+if __name__ == "__main__":
+    main()

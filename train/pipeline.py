@@ -50,11 +50,14 @@ def main():
                     help="fine-tuning budget of each leave-one-out detector")
     ap.add_argument("--no-leave-out", action="store_true")
     ap.add_argument("--gpu", action="store_true", help="pretrain the shipped model's LM on a CUDA GPU")
+    ap.add_argument("--finetune-from", metavar="DIR",
+                    help="take every detector's fine-tuned blocks from finetune.py's files in DIR")
     a = ap.parse_args()
     from evaluate import LODO_DOMAINS, LOGO_GENERATORS
 
     def ft(minutes):
-        return ["--finetune-blocks", str(a.finetune_blocks), "--finetune-minutes", str(minutes)]
+        fixed = ["--finetune-from", a.finetune_from] if a.finetune_from else ["--finetune-minutes", str(minutes)]
+        return ["--finetune-blocks", str(a.finetune_blocks)] + fixed
 
     if not os.path.exists(os.path.join(WORK, "pretrain.json")):
         if a.gpu:
