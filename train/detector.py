@@ -4,11 +4,14 @@ reference set → calibration on the validation split.
 Everything is fitted on the train split; checkpoints, thresholds and calibration are chosen on the
 validation split; the test split is never read here (evaluate.py reports on it through the C engine).
 
-  python3 train/detector.py [--minutes 8] [--finetune-blocks 2 --finetune-minutes 30]
+  python3 train/detector.py [--minutes 8] [--finetune-blocks 2 --finetune-minutes 30 | --finetune-from DIR]
                             [--exclude-domain xsum] [--exclude-generator gpt-4] [--tag NAME]
+  python3 train/detector.py --write-finetune-set NPZ
 
 With --finetune-blocks K the LM's top K blocks are first fine-tuned for detection (finetune.py) and
 the kernel is trained on their features; the LM statistics then leave the document features.
+--finetune-from takes the blocks that finetune.py's GPU run fine-tuned for this --tag instead
+(written from the token ids that --write-finetune-set gives it).
 """
 import argparse
 import hashlib
@@ -373,7 +376,7 @@ def main():
     ap.add_argument("--exclude-generator", default=None)
     ap.add_argument("--tag", default="main")
     ap.add_argument("--baselines", action="store_true", help="also train MMD-D and the CE classifier")
-    ap.add_argument("--finetune-blocks", type=int, default=0, help="fine-tune the LM's top K blocks first")
+    ap.add_argument("--finetune-blocks", type=int, default=0, help="fine-tune the LM's top K blocks first (with --finetune-from: the file's number)")
     ap.add_argument("--finetune-minutes", type=float, default=30.0)
     ap.add_argument("--finetune-from", metavar="NPZ",
                     help="take the top blocks finetune.py fine-tuned for this --tag from NPZ instead of fine-tuning here")
@@ -402,19 +405,20 @@ def main():
 
     K = a.finetune_blocks
     top_state, finfo, names = None, None, DOC_FEATURES
+    if a.finetune_from:  # blocks fine-tuned elsewhere (finetune.py on a GPU); K is theirs
+        top_state, finfo = read_finetuned(a.finetune_from, a.tag)
+        K = K or finfo["blocks"]
+        want = {"blocks": K, "exclude_domain": a.exclude_domain, "exclude_generator": a.exclude_generator}
+        got = {k: finfo.get(k) for k in want}
+        if got != want:
+            ap.error(f"{a.finetune_from} holds blocks for {got}, not for this run's {want}")
     if K > 0:
         if not 1 <= K <= cfg.n_layers:
             ap.error(f"--finetune-blocks must be 1..{cfg.n_layers}")
         nb = cfg.n_layers - K
         zt, zv = prefix_sets(lm, tok, docs_t, docs_v, nb, pre)
         zt, zv = subset(zt, docs_t), subset(zv, docs_v)
-        if a.finetune_from:
-            top_state, finfo = read_finetuned(a.finetune_from, a.tag)
-            want = {"blocks": K, "exclude_domain": a.exclude_domain, "exclude_generator": a.exclude_generator}
-            got = {k: finfo.get(k) for k in want}
-            if got != want:
-                ap.error(f"{a.finetune_from} holds blocks for {got}, not for this run's {want}")
-        else:
+        if top_state is None:
             top_state, finfo = finetune(lm, K, zt, zv, a.finetune_minutes, seed=0)
         install(lm, K, top_state)
         load_dequantized(lm)  # the kernel sees the fine-tuned blocks as the int8 engine stores them
@@ -437,9 +441,10 @@ def main():
                     "ref_domains": sorted({docs_t[int(zt["owner"][i])]["domain"] for i in ref_idx})}}
     if a.baselines:
         out["info"]["baselines"] = baselines(zt, zv, ref_idx, a.minutes, docs_v)
-    torch.save(out, os.path.join(WORK, f"detector_{a.tag}.pt"))
-    write_json(os.path.join(WORK, f"detector_{a.tag}.json"), out["info"])
-    log("saved", f"detector_{a.tag}.pt")
+    name = f"detector_{pre}{a.tag}"  # a smoke run never replaces a real detector
+    torch.save(out, os.path.join(WORK, name + ".pt"))
+    write_json(os.path.join(WORK, name + ".json"), out["info"])
+    log("saved", name + ".pt")
 
 
 def baselines(zt, zv, ref_idx, minutes, docs_v):

@@ -1,7 +1,7 @@
 """`npm run train`: the whole training pipeline, resumable (each stage skips what is already done).
 
   1. pretrain.py   corpus → BPE tokenizer → LM pretraining (train/work/lm.pt)
-  2. detector.py   the LM's top 2 blocks fine-tuned for detection → sentence features → MMD-MP
+  2. detector.py   the LM's top blocks fine-tuned for detection → sentence features → MMD-MP
                    kernel (+ MMD-D and CE baselines) → reference set → calibration on validation
                    (train/work/detector_main.pt)
   3. export.py     models/telltale-small.ttm
@@ -9,15 +9,21 @@
      logo_*.ttm) for evaluate.py's leave-one-out numbers
 
 Options: --lm-minutes, --kernel-minutes, --finetune-blocks, --finetune-minutes,
---leave-out-finetune-minutes, --no-leave-out, --gpu.
-The leave-one-out detectors get a third of the kernel budget and 2 minutes of fine-tuning (10 of them).
+--leave-out-finetune-minutes, --no-leave-out, --gpu, --finetune-from.
+The leave-one-out detectors get a third of the kernel budget (10 of them).
 Data: $TELLTALE_DATA (default ../shared/data). Stages 2–4 take ~110 min on 2 cores (models/README.md).
 
-Two ways to make the LM (stage 1):
-  CPU (default)  4 layers on 41 MB of the corpora, --lm-minutes of wall clock (55 min ≈ 4 M tokens).
+Two ways to make the LM (stage 1) and fine-tune its top blocks (start of stage 2):
+  CPU (default)  4 layers on 41 MB of the corpora, --lm-minutes of wall clock (55 min ≈ 4 M tokens);
+                 the top --finetune-blocks (2) fine-tuned on the detector's 78,533-sentence sample
+                 for --finetune-minutes (30; leave-one-out detectors 2).
   --gpu          what the shipped model used: 6 layers on the full modern corpora (50.3 M tokens),
-                 600 M tokens, bf16 on one CUDA GPU (4.2 min on an H200). Stages 2–4 run on the CPU.
-A run made on another machine comes in with `pretrain.py --import-npz FILE` (see pretrain.py).
+                 600 M tokens, bf16 on one CUDA GPU (4.2 min on an H200); then finetune.py on the
+                 GPU: 2 or 4 top blocks (the better on validation) fine-tuned on all 534,611
+                 train-split sentences for every detector (8 min on an H200). The rest runs on the CPU.
+Runs made on another machine come in with `pretrain.py --import-npz FILE` (the LM) and
+`--finetune-from DIR` (finetune.py's files; the shipped model's were made on a GPU machine from
+`detector.py --write-finetune-set`, models/README.md).
 """
 import argparse
 import os
@@ -33,6 +39,9 @@ PY = sys.executable
 # the shipped LM's pretraining run (models/README.md)
 GPU_LM = ["--corpus", "full", "--device", "cuda", "--layers", "6", "--batch", "512", "--lr", "2e-3",
           "--warmup", "300", "--eval-every", "400", "--minutes", "6.5", "--max-tokens", "600e6"]
+# the shipped detectors' fine-tuning run (models/README.md)
+GPU_FT = ["--device", "cuda", "--blocks", "2,4", "--minutes", "1.25", "--leave-out-minutes", "0.5",
+          "--batch", "512", "--lr", "2e-4"]
 
 
 def run(*args):
@@ -55,15 +64,24 @@ def main():
     a = ap.parse_args()
     from evaluate import LODO_DOMAINS, LOGO_GENERATORS
 
-    def ft(minutes):
-        fixed = ["--finetune-from", a.finetune_from] if a.finetune_from else ["--finetune-minutes", str(minutes)]
-        return ["--finetune-blocks", str(a.finetune_blocks)] + fixed
-
     if not os.path.exists(os.path.join(WORK, "pretrain.json")):
         if a.gpu:
             run("pretrain.py", *GPU_LM)
         else:
             run("pretrain.py", "--minutes", str(a.lm_minutes))
+    ft_dir = a.finetune_from
+    if a.gpu and not ft_dir:
+        ft_dir = os.path.join(WORK, "gpu_ft")
+        if not os.path.exists(os.path.join(ft_dir, "finetuned_main.npz")):
+            ids = os.path.join(WORK, "finetune_set.npz")
+            run("detector.py", "--write-finetune-set", ids)
+            run("finetune.py", "--set", ids, "--out", ft_dir, *GPU_FT, *(["--no-leave-out"] if a.no_leave_out else []))
+
+    def ft(minutes):
+        if ft_dir:  # the number of blocks is the one finetune.py chose
+            return ["--finetune-from", ft_dir]
+        return ["--finetune-blocks", str(a.finetune_blocks), "--finetune-minutes", str(minutes)]
+
     if not os.path.exists(os.path.join(WORK, "detector_main.pt")):
         run("detector.py", "--minutes", str(a.kernel_minutes), "--baselines", "--tag", "main", *ft(a.finetune_minutes))
     run("export.py", "--tag", "main", "--out", os.path.join(ROOT, "models", "telltale-small.ttm"))
