@@ -57,7 +57,7 @@ export function labelWord(label, score) {
 const VERDICT = {
   machine: {
     title: 'Looks machine-generated (to this model)',
-    say: (d) => `Taken together, the sentences differ from the human reference texts the way machine-generated text usually does${d.tested ? ` (${formatP(d.p_value)}: for human writing like the reference set, a difference this large would be rare)` : ''}. This is statistical evidence, not proof: formal, heavily edited, translated or non-native writing can look like this too. Do not accuse anyone on this result alone — talk to the writer, look at drafts and sources.`,
+    say: (d) => `Taken together, the sentences differ from the human reference texts the way machine-generated text usually does${d.tested ? ` (${formatP(d.p_value)}; but a single person’s text usually differs from the mixed human reference too, so the score, not the p-value, carries this verdict)` : ''}. This is statistical evidence, not proof: formal, heavily edited, translated or non-native writing can look like this too. Do not accuse anyone on this result alone — talk to the writer, look at drafts and sources.`,
   },
   human: {
     title: 'Looks human-written (to this model)',
@@ -243,7 +243,7 @@ export function renderAbout(doc, { open = false } = {}) {
     h(doc, 'ul', {},
       li('Sentence score (0 to 1):', 'how machine-like one sentence looks; 0 is very human-like, 1 very machine-like. One sentence is very little evidence: do not read much into a single colour.'),
       li('Paragraph and document score (0 to 1):', 'the model’s estimate of the chance that the text is machine-generated, calibrated on test texts that were about half human and half machine. Where most texts are written by people (a class, a magazine’s submissions), a high score is weaker evidence than the number suggests.'),
-      li('p-value:', 'a two-sample test asks whether the sentences, taken together, differ from the human reference sentences more than chance would explain. A small p (say below 0.05) says “this differs from the reference”, not “a machine wrote this”. A large p says nothing either way. The test shuffles the sentences 200 times, so the smallest p it can give is about 0.005.'),
+      li('p-value:', 'a two-sample test asks whether the sentences, taken together, differ from the human reference sentences more than chance would explain. A small p (say below 0.05) says “this differs from the reference”, not “a machine wrote this”: the reference mixes many kinds of writing, and one person’s text on one topic usually differs from it — for 10 sentences of one human text, p fell below 0.05 about 9 times in 10 in our measurements. A large p says nothing either way. The test shuffles the sentences 200 times, so the smallest p it can give is about 0.005.'),
       li('Uncertain', 'means the evidence is too weak. It is not a half-accusation.')),
     h(doc, 'h3', { text: 'Where it fails' }),
     h(doc, 'ul', {},
