@@ -18,7 +18,6 @@ drops the LM statistics from its document features when K > 0 (the zero-shot bas
 evaluate.py use the pretrained LM, train/work/lm.pt).
 """
 import argparse
-import contextlib
 import copy
 import glob
 import json
@@ -33,6 +32,7 @@ import torch.nn.functional as F
 from sklearn.metrics import roc_auc_score
 
 from common import WORK, log, write_json
+from model import autocast
 
 
 def encode_batch(tok, sents, max_tokens):
@@ -126,13 +126,6 @@ def balanced_batches(labels, batch, rng):
         yield np.concatenate([rng.choice(h, batch // 2), rng.choice(m, batch // 2)])
 
 
-def _autocast(dev):
-    """bf16 autocast on a GPU; plain fp32 on the CPU."""
-    if torch.device(dev).type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
 def balanced_subset(labels, n_each, rng):
     """Sorted indices of ≤ n_each human and ≤ n_each machine sentences drawn without replacement."""
     h, m = np.where(labels == 0)[0], np.where(labels == 1)[0]
@@ -172,7 +165,7 @@ def finetune(lm, k, zt, zv, minutes, seed, batch=128, lr=1e-4, eval_every=200, d
                    iter(length_batches(zt["n_tokens"], batch, rng)))
         for idx in batches:
             cosine_lr(opt, base, time.time() - t0, minutes)
-            with _autocast(dev):
+            with autocast(dev):
                 logit = top(*_batch(zt, idx, bottom, dev))
             loss = F.binary_cross_entropy_with_logits(logit.float(), y[idx])
             opt.zero_grad()
@@ -181,7 +174,7 @@ def finetune(lm, k, zt, zv, minutes, seed, batch=128, lr=1e-4, eval_every=200, d
             step += 1
             done = time.time() - t0 >= minutes * 60
             if step % eval_every == 0 or done:
-                with _autocast(dev):
+                with autocast(dev):
                     auc = roc_auc_score(zv["label"][vidx], _scores(top, zv, vidx, bottom, dev))
                 if auc > best[0]:
                     best = (auc, {n: v.detach().cpu().clone() for n, v in top.state_dict().items()

@@ -4,6 +4,7 @@
 `load_dequantized()` puts the dequantized int8 weights back, so golden outputs are computed with
 exactly the weights the C engine sees.
 """
+import contextlib
 import math
 from dataclasses import dataclass, asdict
 
@@ -105,6 +106,13 @@ class GPT(nn.Module):
             return logits
         loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-1)
         return logits, loss
+
+
+def autocast(device):
+    """bf16 autocast on a CUDA device ("cuda" or a torch.device); plain fp32 on the CPU (torch 1.13 here)."""
+    if torch.device(device).type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
 
 
 def quantize_rows(w: np.ndarray):

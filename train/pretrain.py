@@ -9,7 +9,6 @@ token arrays, lm.pt (checkpoint, resumable) and pretrain.json (what was done, wi
   python3 train/pretrain.py [--minutes 35] [--d-model 192] [--layers 4] ...
 """
 import argparse
-import contextlib
 import io
 import json
 import lzma
@@ -21,7 +20,7 @@ import numpy as np
 import torch
 
 from common import WORK, bucket, clean, data_path, log, read_jsonl_gz, text_hash
-from model import GPT, Config
+from model import GPT, Config, autocast
 from overlap import Probe, pair_texts
 from tokenizer import Tokenizer, chunk_counts_of, train_bpe
 
@@ -177,13 +176,6 @@ def tokens(paths, tok, ctx, corpus="small"):
         np.savez(p, train=tr, val=va)
     log(f"tokenized: {len(tr)} train / {len(va)} val sequences in {time.time() - t:.0f}s")
     return tr, va
-
-
-def autocast(device):
-    """bf16 autocast on a GPU; plain fp32 on the CPU (torch 1.13 here)."""
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
 
 
 @torch.no_grad()
