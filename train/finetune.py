@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from sklearn.metrics import roc_auc_score
 
 from common import WORK, log, write_json
+from data import left_out
 from model import autocast
 
 
@@ -240,7 +241,6 @@ def read_set(path):
 
 def kept(z, exclude_domain, exclude_generator):
     """z without the sentences a leave-one-out run drops (data.left_out)."""
-    from data import left_out
     ok = np.array([not left_out({"domain": d, "label": l, "generator": g}, exclude_domain, exclude_generator)
                    for d, l, g in zip(z["domain"], z["label"], z["generator"])])
     return {k: v[ok] for k, v in z.items()}

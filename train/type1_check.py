@@ -19,22 +19,21 @@ from data import assign_splits, load_all
 from detector import detector_docs, embed, finetuned_features, kparams, load_lm, prefix_sets
 from finetune import install
 from mmd import DeepKernel, np_kernel
+from mmd_reference import mmd2_unbiased
 from model import load_dequantized
 
 
-def mmd2_unbiased(K, n):
-    """K: pooled kernel matrix, the first n rows/columns one sample → unbiased MMD²."""
-    m = K.shape[0] - n
-    a, b, c = K[:n, :n], K[n:, n:], K[:n, n:]
-    return (a.sum() - np.trace(a)) / (n * (n - 1)) + (b.sum() - np.trace(b)) / (m * (m - 1)) - 2 * c.mean()
+def split_mmd2(K, n):
+    """K: pooled kernel matrix whose first n rows/columns are one sample → unbiased MMD²."""
+    return mmd2_unbiased(K[:n, :n], K[n:, n:], K[:n, n:])
 
 
 def perm_p(K, n, permutations, rng):
-    stat = mmd2_unbiased(K, n)
+    stat = split_mmd2(K, n)
     exceed = 0
     for _ in range(permutations):
         q = rng.permutation(K.shape[0])
-        exceed += mmd2_unbiased(K[np.ix_(q, q)], n) >= stat - 1e-12
+        exceed += split_mmd2(K[np.ix_(q, q)], n) >= stat - 1e-12
     return (1 + exceed) / (1 + permutations)
 
 
