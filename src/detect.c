@@ -51,6 +51,8 @@ struct tt_detector {
     const float *ce_w, *ce_b;    /* [d], [1] linear classifier head on x; NULL unless "ce_mean" is used */
     tt_kernel kern;              /* kernel parameters */
     double *kxx;                 /* [n_ref, n_ref] reference kernel matrix, computed at open */
+    const float *null_stat;      /* [Σ null_count] human null, row r ascending; NULL: permutation test */
+    size_t null_off[TT_MAX_NULL_ROWS];  /* where row r starts in null_stat */
     tt_state *state;             /* forward scratch, reused by every sentence */
     int32_t *ids;                /* [max_tokens + 1] */
     float *hidden;               /* [(max_tokens + 1), d] */
@@ -151,6 +153,38 @@ static int get_num_array(const cJSON *o, const char *sect, const char *key, int 
     return 0;
 }
 
+/* "calibration.null" (optional): {"statistic": "mmd2_mp", "sizes": [...], "counts": [...]} — the rows
+ * of the tensor detector.null_stat (docs/model-format.md). Absent: c->n_null = 0. */
+static int parse_null(const cJSON *nul, tt_det_config *c, char *err, size_t err_len) {
+    c->n_null = 0;
+    if (!nul) return 0;
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(nul, "statistic");
+    if (!cJSON_IsObject(nul) || !cJSON_IsString(st) || strcmp(st->valuestring, "mmd2_mp") != 0) {
+        seterr(err, err_len, "model metadata: \"calibration.null\" must be an object with \"statistic\": \"mmd2_mp\"");
+        return -1;
+    }
+    const cJSON *sz = cJSON_GetObjectItemCaseSensitive(nul, "sizes"), *ct = cJSON_GetObjectItemCaseSensitive(nul, "counts");
+    int n = cJSON_IsArray(sz) ? cJSON_GetArraySize(sz) : -1;
+    if (n < 1 || n > TT_MAX_NULL_ROWS || !cJSON_IsArray(ct) || cJSON_GetArraySize(ct) != n) {
+        seterr(err, err_len, "model metadata: \"calibration.null\" needs arrays \"sizes\" and \"counts\" of the same "
+               "length, 1..%d", TT_MAX_NULL_ROWS);
+        return -1;
+    }
+    for (int r = 0; r < n; r++) {
+        double a = cJSON_GetArrayItem(sz, r)->valuedouble, b = cJSON_GetArrayItem(ct, r)->valuedouble;
+        if (!cJSON_IsNumber(cJSON_GetArrayItem(sz, r)) || !cJSON_IsNumber(cJSON_GetArrayItem(ct, r)) || a != floor(a) ||
+            b != floor(b) || a < 2 || a > 1e6 || b < 19 || b > 1e7 || (r > 0 && a <= c->null_size[r - 1])) {
+            seterr(err, err_len, "model metadata: calibration.null row %d: sizes must be increasing integers ≥ 2 and "
+                   "counts integers ≥ 19 (so that p ≤ 0.05 can be reached)", r);
+            return -1;
+        }
+        c->null_size[r] = (int)a;
+        c->null_count[r] = (int)b;
+    }
+    c->n_null = n;
+    return 0;
+}
+
 int tt_det_config_parse(const char *json, int d_model, tt_det_config *c, char *err, size_t err_len) {
     memset(c, 0, sizeof *c);
     cJSON *root = cJSON_Parse(json);
@@ -240,6 +274,7 @@ int tt_det_config_parse(const char *json, int d_model, tt_det_config *c, char *e
             seterr(err, err_len, "model metadata: calibration.document.std[%d] must be > 0, found %g", i, c->feat_std[i]);
             goto done;
         }
+    if (parse_null(cJSON_GetObjectItemCaseSensitive(cal, "null"), c, err, err_len)) goto done;
     rc = 0;
 done:
     cJSON_Delete(root);
@@ -261,6 +296,43 @@ static const float *tensor_f32(const tt_model *m, const char *name, uint32_t r, 
         return NULL;
     }
     return (const float *)t->data;
+}
+
+/* detector.null_stat: f32 [Σ counts], each row finite and ascending. */
+static int open_null(tt_detector *d, char *err, size_t err_len) {
+    const tt_det_config *c = &d->dc;
+    size_t total = 0;
+    for (int r = 0; r < c->n_null; r++) { d->null_off[r] = total; total += (size_t)c->null_count[r]; }
+    if (total > UINT32_MAX || !(d->null_stat = tensor_f32(d->model, "detector.null_stat", (uint32_t)total, 0, err, err_len)))
+        return -1;
+    for (int r = 0; r < c->n_null; r++) {
+        const float *v = d->null_stat + d->null_off[r];
+        for (int i = 0; i < c->null_count[r]; i++)
+            if (!isfinite(v[i]) || (i > 0 && v[i] < v[i - 1])) {
+                seterr(err, err_len, "model: detector.null_stat row %d (sets of %d sentences) is not finite and ascending "
+                       "at entry %d", r, c->null_size[r], i);
+                return -1;
+            }
+    }
+    return 0;
+}
+
+/* p-value of the statistic of a set of m sentences against the human null: the row of the largest
+ * size ≤ m, p = (1 + #{human sets with statistic ≥ stat}) / (1 + count). -1 when m is below the
+ * smallest size. */
+static double null_p_value(const tt_detector *d, size_t m, double stat) {
+    const tt_det_config *c = &d->dc;
+    int r = -1;
+    for (int k = 0; k < c->n_null; k++)
+        if ((size_t)c->null_size[k] <= m) r = k;
+    if (r < 0) return -1;
+    const float *v = d->null_stat + d->null_off[r];
+    size_t lo = 0, hi = (size_t)c->null_count[r];  /* first index with v ≥ stat (rows ascend) */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if ((double)v[mid] < stat) lo = mid + 1; else hi = mid;
+    }
+    return (double)(1 + (size_t)c->null_count[r] - lo) / (double)(1 + c->null_count[r]);
 }
 
 static tt_detector *open_model(tt_model *m, char *err, size_t err_len) {
@@ -293,6 +365,7 @@ static tt_detector *open_model(tt_model *m, char *err, size_t err_len) {
              !(d->ce_b = tensor_f32(m, "detector.ce.bias", 1, 0, err, err_len))))
             goto fail;
     }
+    if (c->n_null && open_null(d, err, err_len)) goto fail;
     d->kern.d = (int)dm; d->kern.p = (int)p;
     d->kern.eps = c->epsilon; d->kern.sigma = c->sigma; d->kern.sigma0 = c->sigma0;
     d->kxx = malloc((size_t)n * n * sizeof *d->kxx);
@@ -467,16 +540,24 @@ static void set_add(sent_set *s, const tt_sent_features *f, int d, int p, int n_
 
 typedef struct {
     double mmd2;         /* unbiased MMD² (NAN if fewer than 2 sentences kept) */
+    double mmd2_mp;      /* MMD-MP statistic over all sentences offered (NAN if none) */
     double p_value;      /* -1 if untested */
     int tested;
     double feat[TT_N_FEATURES];
 } set_result;
 
-/* Statistics of a set; runs the permutation test when it has ≥ min_sentences sentences. */
+/* Statistics of a set; with ≥ min_sentences sentences, its test: the human null of the model when it
+ * has one (p-value of mmd2_mp among human texts of the same length), else the permutation test. */
 static tt_status set_evaluate(tt_detector *d, sent_set *s, const tt_params *p, set_result *out,
                               char *err, size_t err_len) {
     size_t m = s->kept, n = (size_t)d->dc.n_ref;
     out->mmd2 = NAN; out->p_value = -1; out->tested = 0;
+    /* mean_i≠j Kxx − 2·mean Kxy over every sentence offered = mean sentence score − 1 (scores add k(y,y) = 1) */
+    out->mmd2_mp = s->seen > 0 ? s->sum_s / (double)s->seen - 1.0 : NAN;
+    if (d->null_stat && s->seen >= (size_t)p->min_sentences) {
+        out->p_value = null_p_value(d, s->seen, out->mmd2_mp);
+        out->tested = out->p_value > 0;
+    }
     if (m >= 2) {
         double *kxy = malloc(n * m * sizeof *kxy), *kyy = malloc(m * m * sizeof *kyy);
         if (!kxy || !kyy) { free(kxy); free(kyy); seterr(err, err_len, "detect: out of memory for a test of %zu sentences", m); return TT_ERR_NOMEM; }
@@ -484,7 +565,7 @@ static tt_status set_evaluate(tt_detector *d, sent_set *s, const tt_params *p, s
             for (size_t j = 0; j < m; j++) kxy[i * m + j] = s->krow[j * n + i];
         tt_kernel_matrix(&d->kern, s->x, s->phi, m, s->x, s->phi, m, kyy);
         tt_mmd_blocks b = {n, m, d->kxx, kxy, kyy};
-        if (s->seen >= (size_t)p->min_sentences) {
+        if (!d->null_stat && s->seen >= (size_t)p->min_sentences) {
             tt_rng r;            /* every test starts from the seed: the same set gives the same p */
             tt_rng_seed(&r, p->seed);
             tt_mmd_test t;
@@ -692,6 +773,7 @@ tt_result *tt_detect(tt_detector *d, const char *text, size_t len, const tt_para
     if (!mname) { seterr(err, err_len, "detect: out of memory"); goto fail; }
     memcpy(mname, d->name, mlen);
     r->model = mname;
+    r->test = d->null_stat ? "human_null" : "permutation";
 
     st = tt_segment(text, len, &seg, err, err_len);
     if (st != TT_OK) goto fail;
@@ -752,6 +834,7 @@ tt_result *tt_detect(tt_detector *d, const char *text, size_t len, const tt_para
         if (st != TT_OK) goto fail;
         t_tests += now_ms() - ta;
         rp->mmd2 = pr.mmd2;
+        rp->mmd2_mp = pr.mmd2_mp;
         rp->p_value = pr.p_value;
         rp->tested = pr.tested;
         if (para.seen == 0) { rp->score = -1; rp->label = TT_LABEL_UNCERTAIN; }
@@ -774,7 +857,7 @@ tt_result *tt_detect(tt_detector *d, const char *text, size_t len, const tt_para
     tt_paragraph *D = &r->document;
     D->start = 0; D->end = (uint32_t)len; D->start16 = 0; D->end16 = (uint32_t)utf16_length(text, len);
     D->first_sentence = 0; D->n_sentences = seg.n_sentences;
-    D->mmd2 = dr.mmd2; D->p_value = dr.p_value; D->tested = dr.tested;
+    D->mmd2 = dr.mmd2; D->mmd2_mp = dr.mmd2_mp; D->p_value = dr.p_value; D->tested = dr.tested;
     D->score = n_scored ? tt_detector_doc_prob(d, dr.feat) : -1;
     D->label = with_test(threshold_label(D->score, lo, hi), &dr, p.alpha);
 

@@ -16,6 +16,8 @@ extern "C" {
 enum { TT_F_SENT_MEAN = 0, TT_F_MMD2 = 1, TT_F_LOGPROB = 2, TT_F_ENTROPY = 3, TT_F_FASTDETECT = 4, TT_F_CE_MEAN = 5,
        TT_N_FEATURES = 6 };
 
+#define TT_MAX_NULL_ROWS 64 /* most set sizes in a model's human null table */
+
 /* The `detector` and `calibration` metadata (docs/model-format.md). */
 typedef struct {
     int max_tokens;        /* tokens per sentence fed to the LM (after BOS) */
@@ -32,6 +34,9 @@ typedef struct {
     double feat_mean[TT_N_FEATURES], feat_std[TT_N_FEATURES], feat_w[TT_N_FEATURES];
     double doc_bias;
     double human_below, machine_above;  /* label thresholds */
+    int n_null;            /* rows of the human null ("calibration.null"); 0: none, permutation test instead */
+    int null_size[TT_MAX_NULL_ROWS];    /* row r holds sets of null_size[r] sentences (increasing, ≥ 2) */
+    int null_count[TT_MAX_NULL_ROWS];   /* how many human sets row r holds (≥ 19, so p ≤ 0.05 is reachable) */
 } tt_det_config;
 
 /* Parse and check the detector + calibration sections of a model's metadata JSON.

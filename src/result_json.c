@@ -49,6 +49,7 @@ static int add_unit(cJSON *o, const tt_result *r, const tt_paragraph *p) {
     rc |= add_label(o, p->label);
     rc |= add_num(o, "p_value", p->p_value, p->tested && p->p_value >= 0);
     rc |= add_num(o, "mmd2", p->mmd2, 1);
+    rc |= add_num(o, "mmd2_mp", p->mmd2_mp, 1);
     rc |= cJSON_AddBoolToObject(o, "tested", p->tested ? 1 : 0) ? 0 : -1;
     rc |= add_int(o, "n_sentences", (double)scored_in(r, p->first_sentence, p->n_sentences));
     return rc;
@@ -81,6 +82,7 @@ static cJSON *root_obj(const tt_result *r) {
     int rc = 0;
     rc |= cJSON_AddStringToObject(root, "model", r->model ? r->model : "") ? 0 : -1;
     rc |= cJSON_AddStringToObject(root, "version", TELLTALE_VERSION) ? 0 : -1;
+    rc |= cJSON_AddStringToObject(root, "test", r->test ? r->test : "permutation") ? 0 : -1;
     cJSON *doc = cJSON_AddObjectToObject(root, "document");
     rc |= doc ? add_unit(doc, r, &r->document) : -1;
     rc |= cJSON_AddArrayToObject(root, "paragraphs") ? 0 : -1;

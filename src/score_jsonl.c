@@ -1,6 +1,7 @@
 /* score_jsonl.c — one line of `telltale score --jsonl` (see score_jsonl.h and src/cli.c). */
 #include "score_jsonl.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,10 @@ int tt_score_jsonl_line_ex(tt_detector *d, const tt_params *params, const char *
         cJSON_AddStringToObject(o, "label", tt_label_name(r->document.label));
         if (r->document.tested) cJSON_AddNumberToObject(o, "p_value", round6(r->document.p_value));
         else cJSON_AddNullToObject(o, "p_value");
+        if (isfinite(r->document.mmd2)) cJSON_AddNumberToObject(o, "mmd2", round6(r->document.mmd2));
+        else cJSON_AddNullToObject(o, "mmd2");
+        if (isfinite(r->document.mmd2_mp)) cJSON_AddNumberToObject(o, "mmd2_mp", round6(r->document.mmd2_mp));
+        else cJSON_AddNullToObject(o, "mmd2_mp");
         cJSON_AddNumberToObject(o, "n_sentences", (double)scored);
         cJSON *arr = with_sentences ? cJSON_AddArrayToObject(o, "sentences") : NULL;
         for (size_t i = 0; arr && i < r->n_sentences; i++) {

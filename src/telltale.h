@@ -6,7 +6,11 @@
  *   opened from it splits text into paragraphs and sentences and answers:
  *     - per sentence: a single-instance MMD-MP score mapped to a calibrated probability;
  *     - per paragraph and for the document: an MMD two-sample test of its sentences against the
- *       human reference set (statistic + seeded permutation p-value), and a calibrated probability;
+ *       human reference set, and a calibrated probability. The test's statistic is the MMD-MP
+ *       statistic (no within-paragraph term); its p-value says how rare that value is among held-out
+ *       human texts of the same number of sentences (the model's "human null"). A model without a
+ *       human null falls back to a seeded permutation test of the unbiased MMD², which asks whether
+ *       the sentences could be a sample of the reference mixture — one writer's text rarely is;
  *     - a label per unit: "human", "machine" or "uncertain" (thresholds from the model file).
  *   Results come as a struct or as JSON (schema: docs/result-schema.md).
  *
@@ -43,8 +47,8 @@ typedef struct tt_detector tt_detector; /* opaque */
 typedef int (*tt_progress_fn)(void *user, size_t done, size_t total);
 
 typedef struct {
-    int permutations;        /* permutation-test rounds (default 200, minimum 20) */
-    uint64_t seed;           /* permutation RNG seed; same text + seed → same answer (default 1) */
+    int permutations;        /* permutation-test rounds, for models without a human null (default 200, minimum 20) */
+    uint64_t seed;           /* permutation / reservoir RNG seed; same text + seed → same answer (default 1) */
     double alpha;            /* test level for the paragraph/document verdict (default 0.05) */
     double human_below;      /* < 0: use the model's threshold; else p < this → "human" */
     double machine_above;    /* < 0: use the model's threshold; else p ≥ this → "machine" */
@@ -75,7 +79,8 @@ typedef struct {
     uint32_t start, end, start16, end16;
     double score;                /* calibrated P(machine) */
     double mmd2;                 /* unbiased MMD² against the human reference */
-    double p_value;              /* permutation p-value, or -1 when too few sentences to test */
+    double mmd2_mp;              /* MMD-MP statistic: mean_{i≠j} k(x_i, x_j) − 2·mean k(x_i, y_j) (the test's) */
+    double p_value;              /* the test's p-value (see tt_result.test), or -1 when too few sentences */
     tt_label label;
     int tested;                  /* 1 if the paragraph had its own two-sample test */
     size_t first_sentence, n_sentences; /* its sentences in tt_result.sentences */
@@ -83,6 +88,8 @@ typedef struct {
 
 typedef struct {
     const char *model;           /* model name */
+    const char *test;            /* "human_null" (p-value among human texts of the same length) or "permutation";
+                                    a static string, not freed */
     tt_paragraph document;       /* whole text (first_sentence = 0, all sentences) */
     tt_paragraph *paragraphs; size_t n_paragraphs;
     tt_sentence *sentences; size_t n_sentences;

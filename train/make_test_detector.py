@@ -11,10 +11,12 @@ Writes tests/fixtures/tiny-detector.ttm the same transformer and tokenizer plus
            weights (what the C engine computes with),
          - sigma / sigma0 = median pairwise squared distances of the reference features,
          - a calibration block fitted to this toy setting (see calibrate()).
+       tests/fixtures/tiny-detector-nolm.ttm  the same without the LM statistics in the calibration,
+       tests/fixtures/tiny-detector-null.ttm  the same with a human null (sets of 3, 4, 5 sentences),
        tests/fixtures/detector_golden.json  known-good outputs for tests/c/test_detect.c:
          per sentence (tokens, x, phi, score s, probability, LM-stat sums) and for one document
-         (its five features and the document probability), computed here in float64 from the
-         PyTorch hidden states. The C engine quantizes activations to int8 on the fly, so the C
+         (its five features and the document probability) and two documents' human-null p-values,
+         computed here in float64 from the PyTorch hidden states. The C engine quantizes activations to int8 on the fly, so the C
          test compares with tolerances (documented there).
 
 The tiny detector is not a useful detector: it exists so that the C detector, CLI and wasm build
@@ -30,6 +32,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_test_model as mtm  # noqa: E402
+import mmd_reference  # noqa: E402
 import model as tmodel  # noqa: E402
 import tokenizer as ttok  # noqa: E402
 import ttm  # noqa: E402
@@ -39,6 +42,9 @@ OUT = "tests/fixtures/tiny-detector.ttm"
 GOLDEN = "tests/fixtures/detector_golden.json"
 # the same detector whose calibration leaves out the LM statistics (the engine then skips the LM head)
 OUT_NO_LM = "tests/fixtures/tiny-detector-nolm.ttm"
+# the same detector with a human null (calibration.null): toy human sets of NULL_SIZES sentences
+OUT_NULL = "tests/fixtures/tiny-detector-null.ttm"
+NULL_SIZES, NULL_COUNT = [3, 4, 5], 39
 NO_LM_FEATURES = ["sent_mean", "mmd2", "ce_mean"]
 SEED = 20261127
 MAX_TOKENS, PHI_HIDDEN, PHI_DIM, N_REF, MIN_WORDS, EPS = 24, 32, 16, 64, 5, 0.1
@@ -225,6 +231,17 @@ def main():
                                             "weights": [float(w[i]) for i in keep], "bias": 0.0}
     ttm.write_ttm(OUT_NO_LM, meta_nolm, out)
 
+    # ---- the human null: MMD-MP statistic (mean s − 1) of sliding windows over toy human sentences
+    pool = [score(fz.sentence(s)) for s in human_sentences(SEED + 7, NULL_COUNT + max(NULL_SIZES))]
+    rows = [np.sort(np.array([np.mean(pool[i:i + k]) - 1.0 for i in range(NULL_COUNT)], dtype=np.float32))
+            for k in NULL_SIZES]
+    meta_null = json.loads(json.dumps(meta))
+    meta_null["calibration"]["null"] = {"statistic": "mmd2_mp", "sizes": NULL_SIZES, "counts": [NULL_COUNT] * len(NULL_SIZES),
+                                        "source": "toy: sliding windows over generated sentences"}
+    out_null = dict(out)
+    out_null["detector.null_stat"] = np.concatenate(rows)
+    ttm.write_ttm(OUT_NULL, meta_null, out_null)
+
     # ---- goldens
     sig = lambda z: 1 / (1 + np.exp(-z))
     gs = human_sentences(SEED + 3, 3) + machine_sentences(SEED + 4, 2)
@@ -242,10 +259,20 @@ def main():
     feats = doc_features([fz.sentence(s) for s in doc_sents])
     z = sum(wj * (fj - mj) / sj for wj, fj, mj, sj in zip(w, feats, mean, std))
     z_nolm = sum(w[i] * (feats[i] - mean[i]) / std[i] for i in keep)
+    null_docs = {}
+    for name, ss in (("human", doc_sents), ("machine", machine_sentences(SEED + 8, 5))):
+        stat = float(np.mean([score(fz.sentence(x)) for x in ss])) - 1.0
+        row = rows[NULL_SIZES.index(5)].astype(np.float64)
+        # the C statistic may differ by TOL_SCORE (tests/c/test_detect.c): null values that close may swap sides
+        near = int((np.abs(row - stat) <= 0.006).sum())
+        null_docs[name] = {"text": " ".join(ss), "mmd2_mp": stat,
+                           "p_value": mmd_reference.null_p_value(NULL_SIZES, rows, len(ss), stat),
+                           "p_tolerance": near / (NULL_COUNT + 1)}
     golden = {"model": OUT, "sentences": sents,
               "document": {"text": " ".join(doc_sents), "n_sentences": len(doc_sents), "features": dict(zip(FEATURES, feats)),
                            "prob": float(sig(z))},
-              "document_no_lm": {"model": OUT_NO_LM, "features": NO_LM_FEATURES, "prob": float(sig(z_nolm))}}
+              "document_no_lm": {"model": OUT_NO_LM, "features": NO_LM_FEATURES, "prob": float(sig(z_nolm))},
+              "human_null": {"model": OUT_NULL, "sizes": NULL_SIZES, "count": NULL_COUNT, "documents": null_docs}}
     with open(GOLDEN, "w") as fh:
         json.dump(golden, fh, indent=1)
     print(f"make_test_detector: sigma={sigma:.4g} sigma0={sigma0:.4g} kxx_mean={kxx_mean:.4g} a={a:.4g} b={b:.4g}")

@@ -48,6 +48,17 @@ def mmd2_unbiased(kxx, kyy, kxy):
 MASK = (1 << 64) - 1
 
 
+def null_p_value(sizes, rows, m, stat):
+    """The engine's human-null p-value (src/detect.c): sizes increasing, rows[r] the ascending float32
+    statistics of human sets of sizes[r] sentences. Row of the largest size <= m; p = (1 + #{row >= stat})
+    / (1 + len(row)); None when m is below every size."""
+    r = [k for k, n in enumerate(sizes) if n <= m]
+    if not r:
+        return None
+    row = np.asarray(rows[r[-1]], dtype=np.float32).astype(np.float64)
+    return (1 + int((row >= stat).sum())) / (1 + len(row))
+
+
 def xoshiro_first(seed, count):
     """splitmix64-seeded xoshiro256** (the permutation test's PRNG), first `count` outputs."""
     x, st = seed, []

@@ -22,10 +22,12 @@ export interface UnitResult extends Span {
   /** Calibrated probability that the text is machine-generated, 0..1. */
   score: number;
   label: Label;
-  /** Permutation p-value of the MMD two-sample test vs the human reference; null if untested. */
+  /** p-value of the two-sample test (see DetectionResult.test); null if untested. */
   p_value: number | null;
-  /** Unbiased MMD² statistic. */
-  mmd2: number;
+  /** Unbiased MMD² against the human reference; null with fewer than two scored sentences. */
+  mmd2: number | null;
+  /** MMD-MP statistic (mean sentence score − 1), the human-null test's; null when nothing was scored. */
+  mmd2_mp: number | null;
   /** False when there were too few scorable sentences for the test. */
   tested: boolean;
   /** Sentences that were scored. */
@@ -41,6 +43,9 @@ export type WarningCode = 'empty' | 'too_short' | 'not_english' | 'unusual_forma
 export interface DetectionResult {
   model: string;
   version: string;
+  /** Which test gave the p-values: 'human_null' (held-out human texts of the same length, the
+   * shipped model) or 'permutation' (models without a human null). */
+  test: 'human_null' | 'permutation';
   document: UnitResult;
   paragraphs: ParagraphResult[];
   warnings: { code: WarningCode | string; message: string }[];
@@ -66,9 +71,9 @@ export interface CreateDetectorOptions {
 }
 
 export interface DetectOptions {
-  /** Permutation-test rounds (default 200, minimum 20). */
+  /** Permutation-test rounds, for models without a human null (default 200, minimum 20). */
   permutations?: number;
-  /** Permutation RNG seed: same text + seed → same answer (default 1). */
+  /** Permutation / sampling RNG seed: same text + seed → same answer (default 1). */
   seed?: number | bigint;
   onProgress?: ProgressCallback;
   /** Checked at each progress step; an aborted signal cancels. */

@@ -2,6 +2,8 @@
  *   - sentence features (x, φ, score, probability, LM sums) and one document's probability against
  *     PyTorch/NumPy goldens (tests/fixtures/detector_golden.json, train/make_test_detector.py);
  *   - the JSON schema round trip (every field's type and range, docs/result-schema.md);
+ *   - the human-null test (tests/fixtures/tiny-detector-null.ttm): statistic and p-value against the
+ *     goldens, rows by set size, malformed null tables refused;
  *   - warnings, labels, limits, progress/cancellation, determinism, model errors.
  * Usage: test_detect FIXTURES_DIR */
 #include <math.h>
@@ -14,7 +16,9 @@
 #include "detect_internal.h"
 #include "segment.h"
 #include "telltale.h"
+#include "test_util.h" /* file reading and the payload CRC; this test keeps its own CHECK, which counts checks */
 
+#undef CHECK
 static int failures = 0, checks = 0;
 #define CHECK(cond, ...) do { checks++; if (!(cond)) { failures++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } } while (0)
 
@@ -30,19 +34,6 @@ static int failures = 0, checks = 0;
 #define TOL_LM 0.012      /* relative |Δ| of Σ logprob, Σ entropy, Σ var */
 #define TOL_MMD 5e-4      /* |Δ MMD²| of the document */
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
-    fclose(f);
-    if (b) { b[n] = 0; if (len) *len = (size_t)n; }
-    return b;
-}
-
 static double num(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k)->valuedouble; }
 
 /* ---- goldens ------------------------------------------------------------------------------- */
@@ -51,10 +42,11 @@ static double num(const cJSON *o, const char *k) { return cJSON_GetObjectItemCas
 static cJSON *load_golden(const char *dir) {
     char path[1024];
     snprintf(path, sizeof path, "%s/detector_golden.json", dir);
-    char *js = slurp(path, NULL);
+    size_t len = 0;
+    unsigned char *js = tt_read_file(path, &len);
     CHECK(js != NULL, "cannot read %s", path);
     if (!js) return NULL;
-    cJSON *g = cJSON_Parse(js);
+    cJSON *g = cJSON_ParseWithLength((const char *)js, len);
     free(js);
     CHECK(g != NULL, "%s is not JSON", path);
     return g;
@@ -196,6 +188,8 @@ static int unit_ok(const cJSON *o, size_t len, const char *what) {
     ok &= cJSON_IsTrue(t) ? (cJSON_IsNumber(pv) && pv->valuedouble > 0 && pv->valuedouble <= 1) : cJSON_IsNull(pv);
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "mmd2");
     ok &= cJSON_IsNull(m) || cJSON_IsNumber(m);
+    const cJSON *mp = cJSON_GetObjectItemCaseSensitive(o, "mmd2_mp");
+    ok &= cJSON_IsNull(mp) || cJSON_IsNumber(mp);
     ok &= is_int(cJSON_GetObjectItemCaseSensitive(o, "n_sentences"));
     if (!ok) printf("  bad %s object\n", what);
     return ok;
@@ -220,12 +214,14 @@ static void schema_round_trip(tt_detector *d, const char *name, const char *text
     CHECK(o != NULL, "%s: JSON does not parse", name);
     if (!o) { tt_free(js); tt_result_free(r); return; }
     int n_keys = cJSON_GetArraySize(o);
-    CHECK(n_keys == 6, "%s: %d top-level keys, expected 6", name, n_keys);
+    CHECK(n_keys == 7, "%s: %d top-level keys, expected 7", name, n_keys);
+    const cJSON *test = cJSON_GetObjectItemCaseSensitive(o, "test");
+    CHECK(cJSON_IsString(test) && !strcmp(test->valuestring, r->test), "%s: test", name);
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(o, "model"), *ver = cJSON_GetObjectItemCaseSensitive(o, "version");
     CHECK(cJSON_IsString(model) && !strcmp(model->valuestring, "telltale-test-tiny-detector"), "%s: model", name);
     CHECK(cJSON_IsString(ver) && !strcmp(ver->valuestring, TELLTALE_VERSION), "%s: version", name);
     const cJSON *doc = cJSON_GetObjectItemCaseSensitive(o, "document");
-    CHECK(cJSON_IsObject(doc) && cJSON_GetArraySize(doc) == 10 && unit_ok(doc, len, "document"), "%s: document", name);
+    CHECK(cJSON_IsObject(doc) && cJSON_GetArraySize(doc) == 11 && unit_ok(doc, len, "document"), "%s: document", name);
     CHECK(num(doc, "start") == 0 && num(doc, "end") == (double)len && num(doc, "end16") == r->document.end16, "%s: document span", name);
     const cJSON *paras = cJSON_GetObjectItemCaseSensitive(o, "paragraphs");
     CHECK(cJSON_IsArray(paras) && (size_t)cJSON_GetArraySize(paras) == r->n_paragraphs, "%s: paragraphs", name);
@@ -233,7 +229,7 @@ static void schema_round_trip(tt_detector *d, const char *name, const char *text
     const cJSON *p;
     int pi = 0;
     cJSON_ArrayForEach(p, paras) {
-        CHECK(cJSON_GetArraySize(p) == 11 && unit_ok(p, len, "paragraph"), "%s: paragraph %d", name, pi);
+        CHECK(cJSON_GetArraySize(p) == 12 && unit_ok(p, len, "paragraph"), "%s: paragraph %d", name, pi);
         const cJSON *sents = cJSON_GetObjectItemCaseSensitive(p, "sentences");
         CHECK(cJSON_IsArray(sents) && cJSON_GetArraySize(sents) >= 1, "%s: paragraph %d sentences", name, pi);
         size_t scored = 0;
@@ -518,6 +514,108 @@ static void model_errors(const char *dir) {
     CHECK(tt_det_config_parse(js, 8, &c, err, sizeof err) != 0 && strstr(err, "mean"), "feature/mean length mismatch: %s", err);
 }
 
+/* A copy of the null fixture with `from` in its metadata replaced by `to` (same length) opens with an
+ * error that mentions `want`. */
+static void null_rejects(const unsigned char *buf, size_t len, const char *from, const char *to, const char *want) {
+    unsigned char *b = malloc(len);
+    if (!b) return;
+    memcpy(b, buf, len);
+    unsigned char *at = NULL;
+    for (size_t i = 0; from && i + strlen(from) <= len && !at; i++)
+        if (!memcmp(b + i, from, strlen(from))) at = b + i;
+    CHECK(!from || (at && strlen(to) == strlen(from)), "fixture has \"%s\"", from ? from : "");
+    if (at) memcpy(at, to, strlen(to));
+    char err[512] = "";
+    tt_detector *d = tt_detector_open_buffer(b, len, err, sizeof err);
+    CHECK(!d && strstr(err, want), "null table \"%s\": refused with a message about %s (got \"%s\")", to, want, err);
+    tt_detector_free(d);
+    free(b);
+}
+
+/* The model with a human null: p-values come from the table, not from permutations. */
+static void human_null(const char *dir) {
+    char path[1024], err[512];
+    cJSON *g = load_golden(dir);
+    const cJSON *gn = g ? cJSON_GetObjectItemCaseSensitive(g, "human_null") : NULL;
+    CHECK(cJSON_IsObject(gn), "golden has no human_null (rerun train/make_test_detector.py)");
+    snprintf(path, sizeof path, "%s/tiny-detector-null.ttm", dir);
+    size_t len = 0;
+    unsigned char *buf = tt_read_file(path, &len);
+    CHECK(buf != NULL, "read %s", path);
+    tt_detector *d = buf ? tt_detector_open_buffer(buf, len, err, sizeof err) : NULL;
+    CHECK(d != NULL, "open %s: %s", path, err);
+    if (!d || !gn) { tt_detector_free(d); free(buf); cJSON_Delete(g); return; }
+    const double count = num(gn, "count");
+    const cJSON *doc;
+    cJSON_ArrayForEach(doc, cJSON_GetObjectItemCaseSensitive(gn, "documents")) {
+        const char *text = cJSON_GetObjectItemCaseSensitive(doc, "text")->valuestring;
+        tt_params p = tt_default_params();
+        tt_result *r = tt_detect(d, text, strlen(text), &p, err, sizeof err);
+        CHECK(r != NULL, "human null, %s document: %s", doc->string, err);
+        if (!r) continue;
+        printf("human null, %s document: mmd2_mp %.5f (golden %.5f), p %.4f (golden %.4f ± %.3f)\n", doc->string,
+               r->document.mmd2_mp, num(doc, "mmd2_mp"), r->document.p_value, num(doc, "p_value"), num(doc, "p_tolerance"));
+        CHECK(!strcmp(r->test, "human_null") && r->document.tested, "%s: tested against the human null", doc->string);
+        CHECK(fabs(r->document.mmd2_mp - num(doc, "mmd2_mp")) <= TOL_SCORE, "%s: mmd2_mp", doc->string);
+        CHECK(fabs(r->document.p_value - num(doc, "p_value")) <= num(doc, "p_tolerance") + 1e-12, "%s: p-value", doc->string);
+        CHECK(r->n_paragraphs == 1 && r->paragraphs[0].p_value == r->document.p_value, "%s: paragraph = document", doc->string);
+        /* the seed drives permutations only: with a human null another seed gives the same p */
+        p.seed = 99;
+        tt_result *r2 = tt_detect(d, text, strlen(text), &p, err, sizeof err);
+        CHECK(r2 && r2->document.p_value == r->document.p_value, "%s: p independent of the seed", doc->string);
+        tt_result_free(r2);
+        tt_result_free(r);
+    }
+    /* seven sentences: beyond the largest size (5), the last row answers; p is k / (count + 1) */
+    const char *seven = "The first sentence has enough words in it. A second one follows with more words. Here is a third "
+                        "sentence for the test. The fourth sentence is also long enough. Then a fifth sentence comes along "
+                        "here. A sixth sentence keeps the paragraph going. The seventh sentence ends the text today.";
+    tt_result *r = tt_detect(d, seven, strlen(seven), NULL, err, sizeof err);
+    double k = r ? r->document.p_value * (count + 1) : -1;
+    CHECK(r && r->document.tested && k >= 1 && k <= count + 1 && fabs(k - floor(k + 0.5)) < 1e-9,
+          "seven sentences: p = %g is k/%g", r ? r->document.p_value : -1, count + 1);
+    char *js = tt_result_json(r, 0);
+    CHECK(js && strstr(js, "\"test\":\"human_null\""), "JSON names the test");
+    tt_free(js);
+    tt_result_free(r);
+    /* two sentences with min_sentences 2: below the smallest size (3), so untested */
+    tt_params p2 = tt_default_params();
+    p2.min_sentences = 2;
+    r = tt_detect(d, "The first sentence has enough words in it. A second one follows with more words.", 82, &p2, err, sizeof err);
+    CHECK(r && !r->document.tested && r->document.p_value == -1 && isfinite(r->document.mmd2_mp),
+          "two sentences: untested, statistic still reported");
+    tt_result_free(r);
+    tt_detector_free(d);
+    /* malformed tables */
+    null_rejects(buf, len, "\"statistic\":\"mmd2_mp\"", "\"statistic\":\"mmd2_xx\"", "calibration.null");
+    null_rejects(buf, len, "\"counts\":[39,39,39]", "\"counts\":[39,39,18]", "counts integers");
+    null_rejects(buf, len, "\"counts\":[39,39,39]", "\"counts\":[39,39,38]", "detector.null_stat");
+    null_rejects(buf, len, "\"sizes\":[3,4,5]", "\"sizes\":[3,5,4]", "increasing");
+    /* a row out of order: the tensor's first two entries swapped (payload CRC recomputed) */
+    tt_model *m = tt_model_load_buffer(buf, len, err, sizeof err);
+    const tt_tensor *t = m ? tt_model_tensor(m, "detector.null_stat") : NULL;
+    CHECK(t != NULL, "null_stat tensor present");
+    if (t) {
+        size_t off = (size_t)((const unsigned char *)t->data - buf);
+        float v[2];
+        memcpy(v, buf + off, sizeof v);
+        CHECK(v[0] < v[1], "fixture row 0 starts strictly ascending");
+        unsigned char *b = malloc(len);
+        memcpy(b, buf, len);
+        memcpy(b + off, &v[1], sizeof(float));
+        memcpy(b + off + sizeof(float), &v[0], sizeof(float));
+        size_t po = (size_t)get64(b + 16);
+        put32(b + 32, crc32_bitwise(b + po, len - po));
+        tt_detector *bad = tt_detector_open_buffer(b, len, err, sizeof err);
+        CHECK(!bad && strstr(err, "ascending"), "unsorted null row refused (got \"%s\")", err);
+        tt_detector_free(bad);
+        free(b);
+    }
+    tt_model_free(m);
+    free(buf);
+    cJSON_Delete(g);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) { printf("usage: test_detect FIXTURES_DIR\n"); return 2; }
     char path[1024], err[512];
@@ -528,6 +626,7 @@ int main(int argc, char **argv) {
     CHECK(!strcmp(tt_label_name(TT_LABEL_MACHINE), "machine") && !strcmp(tt_label_name(TT_LABEL_NONE), "none"), "label names");
     golden(d, argv[1]);
     golden_no_lm(d, argv[1]);
+    human_null(argv[1]);
     behaviour(d);
     schema_round_trip(d, "prose", PROSE, strlen(PROSE));
     schema_round_trip(d, "empty", "", 0);
@@ -540,5 +639,5 @@ int main(int argc, char **argv) {
     model_errors(argv[1]);
     tt_detector_free(d);
     printf("test_detect: %d checks, %d failures\n", checks, failures);
-    return failures ? 1 : 0;
+    return failures || tt_test_failures ? 1 : 0;
 }

@@ -7,7 +7,7 @@
  *                   the metadata, tensor table and payload get past the checksum and reach the
  *                   validation and the code behind it;
  *   fuzz_model_raw  the input exactly as given (header checks and the checksum itself).
- * Seeds: tests/fixtures/tiny.ttm and tiny-detector.ttm (tests/fuzz/corpus/model/); dictionary
+ * Seeds: tests/fixtures/tiny.ttm, tiny-detector.ttm, tiny-detector-null.ttm (tests/fuzz/corpus/model/); dictionary
  * tests/fuzz/model.dict (tensor names, metadata keys).
  * Oracles: a rejected file gives NULL and a non-empty message; a loaded model's config is inside the
  * documented ranges, tokenizing gives tokens that tile the text and whose bytes are the text, and the

@@ -30,7 +30,7 @@ for h in "${names[@]}"; do
   esac
   corpus=$work/corpus/$h
   mkdir -p "$corpus" "$work/artifacts/$h" "$work/logs"
-  if [ "$seeds" = model ]; then cp -n tests/fixtures/tiny.ttm tests/fixtures/tiny-detector.ttm "$corpus/"; fi
+  if [ "$seeds" = model ]; then cp -n tests/fixtures/tiny.ttm tests/fixtures/tiny-detector.ttm tests/fixtures/tiny-detector-null.ttm "$corpus/"; fi
   log=$work/logs/$h.log
   echo "fuzz: $h for ${secs}s (log $log)"
   set +e

@@ -48,18 +48,20 @@ function checkSpan(o, bytes, str) {
 }
 function checkUnit(u, bytes, str) {
   assert.deepEqual(Object.keys(u).filter((k) => k !== 'sentences').sort(),
-    ['end', 'end16', 'label', 'mmd2', 'n_sentences', 'p_value', 'score', 'start', 'start16', 'tested']);
+    ['end', 'end16', 'label', 'mmd2', 'mmd2_mp', 'n_sentences', 'p_value', 'score', 'start', 'start16', 'tested']);
   checkSpan(u, bytes, str);
   assert.ok(isProbOrNull(u.score));
   assert.ok(LABELS.includes(u.label));
   assert.equal(typeof u.tested, 'boolean');
   if (u.tested) assert.ok(u.p_value > 0 && u.p_value <= 1); else assert.equal(u.p_value, null);
   assert.ok(u.mmd2 === null || typeof u.mmd2 === 'number');
+  assert.ok(typeof u.mmd2_mp === 'number' || (u.mmd2_mp === null && u.n_sentences === 0));
   assert.ok(isCount(u.n_sentences));
 }
 // Full schema check; for valid UTF-8 text also that both offset kinds select the same text.
 function checkResult(res, text, { validUtf8 = true, bytes = Buffer.from(text, 'utf8'), model = 'telltale-test-tiny-detector' } = {}) {
-  assert.deepEqual(Object.keys(res).sort(), ['document', 'model', 'paragraphs', 'timings_ms', 'version', 'warnings']);
+  assert.deepEqual(Object.keys(res).sort(), ['document', 'model', 'paragraphs', 'test', 'timings_ms', 'version', 'warnings']);
+  assert.ok(['human_null', 'permutation'].includes(res.test), `test = ${res.test}`);
   assert.equal(res.model, model);
   assert.equal(res.version, '0.1.0');
   checkUnit(res.document, bytes, text);
@@ -251,7 +253,7 @@ test('score --jsonl: one line per input, ids kept, bad lines reported, order kep
   const bad = [2, 3, 4, 5, 9];
   for (const i of good) {
     const o = out[i];
-    assert.deepEqual(Object.keys(o), ['id', 'score', 'label', 'p_value', 'n_sentences'], `line ${i}`);
+    assert.deepEqual(Object.keys(o), ['id', 'score', 'label', 'p_value', 'mmd2', 'mmd2_mp', 'n_sentences'], `line ${i}`);
     assert.ok(isProbOrNull(o.score));
     assert.ok(LABELS.includes(o.label));
     assert.ok(o.p_value === null || (o.p_value > 0 && o.p_value <= 1));
@@ -286,7 +288,7 @@ test('score --jsonl --sentences: per-sentence spans and scores equal detect --js
     JSON.stringify({ id: 1, text: PROSE }) + '\n' + JSON.stringify({ id: 2, text: '' }) + '\n');
   assert.equal(r.status, 0, r.stderr);
   const [a, b] = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
-  assert.deepEqual(Object.keys(a), ['id', 'score', 'label', 'p_value', 'n_sentences', 'sentences']);
+  assert.deepEqual(Object.keys(a), ['id', 'score', 'label', 'p_value', 'mmd2', 'mmd2_mp', 'n_sentences', 'sentences']);
   const d = detectJson(PROSE);
   const sents = d.paragraphs.flatMap((p) => p.sentences);
   assert.equal(a.sentences.length, sents.length);
@@ -314,5 +316,8 @@ test('shipped model (when present): detect --json schema and score --jsonl contr
     const out = s.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
     assert.equal(out.length, 2);
     assert.equal(out[0].score, res.document.score);
+    assert.equal(out[0].p_value, res.document.p_value);
+    assert.equal(out[0].mmd2_mp, res.document.mmd2_mp);
+    assert.equal(res.test, 'human_null', 'the shipped model carries its human null (train/null_table.py)');
     assert.deepEqual(Object.keys(out[1]), ['id', 'error']);
   });

@@ -10,6 +10,8 @@ export async function use(bytes: Uint8Array, url: URL): Promise<string> {
   const r: DetectionResult = det.detect('text', { permutations: 50, seed: 7n, signal: new AbortController().signal });
   const label: Label = r.document.label;
   const p: number | null = r.document.p_value;
+  const how: 'human_null' | 'permutation' = r.test;
+  const stat: number | null = r.document.mmd2_mp;
   const first = r.paragraphs[0]?.sentences[0];
   const s: number | null = first ? first.score : null;
   const ids: Int32Array = det.tokenize('x').ids;
@@ -24,5 +26,5 @@ export async function use(bytes: Uint8Array, url: URL): Promise<string> {
   det.detect('x', { seed: '1' });
   det.close();
   det2.close();
-  return `${label} ${p} ${s} ${h?.length} ${k} ${r.timings_ms.total}`;
+  return `${label} ${p} ${how} ${stat} ${s} ${h?.length} ${k} ${r.timings_ms.total}`;
 }
