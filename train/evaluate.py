@@ -26,6 +26,7 @@ from common import ROOT, WORK, clean, log, write_json
 from data import assign_splits, excluded_domains, load_all
 from detector import sample_docs
 from features import n_words, split_sentences
+from ttm import read_ttm
 
 CLI = os.path.join(ROOT, "build", "telltale")
 LODO_DOMAINS = ["xsum", "writing", "squad", "pubmed"]
@@ -85,6 +86,7 @@ def doc_metrics(docs, res):
          "fpr_default": rnd(((lab == "machine") & (y == 0)).sum() / max((y == 0).sum(), 1)),
          "tpr_default": rnd(((lab == "machine") & (y == 1)).sum() / max((y == 1).sum(), 1)),
          "uncertain_human": rnd(((lab == "uncertain") & (y == 0)).sum() / max((y == 0).sum(), 1)),
+         "human_label_machine": rnd(((lab == "human") & (y == 1)).sum() / max((y == 1).sum(), 1)),
          "unscored": int(np.isnan(s).sum())}
     return m
 
@@ -171,6 +173,69 @@ def unseen_human_sources(n=150, seed=5):
 
 
 # ---- two-sample test power -----------------------------------------------------------------------
+
+def first_sentences(docs, k, cap, seed):
+    """One set per text: the first k sentences (≥ 5 words) of each text that has k, joined as a
+    paragraph (what a user pastes); at most cap texts, seeded."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for d in docs:
+        ss = [s for s in split_sentences(d["text"]) if n_words(s) >= 5]
+        if len(ss) >= k:
+            out.append((d, " ".join(ss[:k])))
+    return [out[i] for i in sorted(rng.permutation(len(out))[:cap])]
+
+
+def rejected(results, k):
+    """Fraction of sets of k scored sentences whose test rejected at α = 0.05 (sets the engine split
+    into another number of sentences are left out), and how many counted."""
+    r = [x["p_value"] is not None and x["p_value"] <= 0.05 for x in results if x["n_sentences"] == k]
+    return (rnd(np.mean(r)) if r else None), len(r)
+
+
+def two_sample(model, test, q):
+    """The paragraph test at α = 0.05 on sets of 5 and 10 test sentences: type-I error on human sets,
+    power on machine sets, per generator. one_text: the first k sentences of one text; pooled: k
+    sentences drawn from all of a population's texts (the MMD-MP paper's setting)."""
+    null = read_ttm(model)[0]["calibration"].get("null")
+    out = {"test": "human_null" if null else "permutation",
+           "null_source": null.get("source") if null else None}
+    hum = [d for d in test if d["label"] == 0]
+    gens = defaultdict(list)
+    for d in test:
+        if d["label"] == 1:
+            gens[d["generator"]].append(d)
+    for k in (5, 10):
+        n_sets = int(100 * q) + 10
+        for kind in ("one_text", "pooled"):
+            if kind == "one_text":
+                hs = first_sentences(hum, k, int(600 * q) + 20, seed=30 + k)
+                rh = score_cli(model, [t for _, t in hs])
+                row = {}
+                row["type1_error_human"], row["n_human_sets"] = rejected(rh, k)
+                row["type1_per_domain"] = {}
+                for dom in sorted({d["domain"] for d, _ in hs}):
+                    rate, n = rejected([x for (d, _), x in zip(hs, rh) if d["domain"] == dom], k)
+                    row["type1_per_domain"][dom] = {"type1_error_human": rate, "n": n}
+            else:
+                rh = score_cli(model, sentence_sets(hum, k, n_sets, seed=10 + k))
+                row = {}
+                row["type1_error_human"], row["n_human_sets"] = rejected(rh, k)
+            pw = {}
+            for g, ds in sorted(gens.items()):
+                if kind == "one_text":
+                    ms = [t for _, t in first_sentences(ds, k, max(10, n_sets // 3), seed=40 + k)]
+                else:
+                    ms = sentence_sets(ds, k, max(10, n_sets // 3), seed=20 + k)
+                if ms:
+                    rate, n = rejected(score_cli(model, ms), k)
+                    if n:
+                        pw[g] = rate
+            row["power_per_generator"] = pw
+            row["power_mean"] = rnd(np.mean(list(pw.values())))
+            out[f"{kind}_sets_of_{k}"] = row
+    return out
+
 
 def sentence_sets(docs, k, n_sets, seed):
     """Sets of k sentences (≥ 5 words) drawn from the texts of one population, joined as a paragraph."""
@@ -261,35 +326,16 @@ def main():
     log(f"document AUROC {report['document']['auroc']}, sentence AUROC {report['sentence']['auroc']}, "
         f"FPR at default {report['document']['fpr_default']}")
 
-    # two-sample test power (α = 0.05) on sets of 5 and 10 test sentences
-    power = {}
-    hum = [d for d in test if d["label"] == 0]
-    for k in (5, 10):
-        n_sets = int(100 * q) + 10
-        hs = sentence_sets(hum, k, n_sets, seed=10 + k)
-        rh = score_cli(a.model, hs)
-        row = {"type1_error_human": rnd(np.mean([r.get("p_value") is not None and r["p_value"] < 0.05 for r in rh]))}
-        gens = defaultdict(list)
-        for d in test:
-            if d["label"] == 1:
-                gens[d["generator"]].append(d)
-        pw = {}
-        for g, ds in sorted(gens.items()):
-            ms = sentence_sets(ds, k, max(10, n_sets // 3), seed=20 + k)
-            if ms:
-                rm = score_cli(a.model, ms)
-                pw[g] = rnd(np.mean([r.get("p_value") is not None and r["p_value"] < 0.05 for r in rm]))
-        row["power_per_generator"] = pw
-        row["power_mean"] = rnd(np.mean(list(pw.values())))
-        power[f"sets_of_{k}"] = row
-    report["two_sample_test"] = power
+    report["two_sample_test"] = two_sample(a.model, test, q)
 
     # unseen human sources (never in pretraining or detector training)
     uns = {}
     for name, texts in unseen_human_sources(n=int(150 * q) + 10).items():
         r = score_cli(a.model, texts)
         lab = [x.get("label") for x in r]
+        tested = [x["p_value"] for x in r if x.get("p_value") is not None]
         uns[name] = {"n": len(texts), "fpr_default": rnd(np.mean([l == "machine" for l in lab])),
+                     "test_rejects": rnd(np.mean([p <= 0.05 for p in tested])) if tested else None, "n_tested": len(tested),
                      "uncertain": rnd(np.mean([l == "uncertain" for l in lab])),
                      "mean_score": rnd(np.nanmean([np.nan if x.get("score") is None else x["score"] for x in r]))}
     report["unseen_human_sources"] = uns
@@ -363,8 +409,12 @@ def summary(r):
     print(f"document AUROC {d['auroc']}  TPR@1%FPR {d['tpr_at_1pct_fpr']}  FPR(default) {d['fpr_default']}  "
           f"TPR(default) {d['tpr_default']}  uncertain(human) {d['uncertain_human']}")
     print(f"sentence AUROC {r['sentence']['auroc']} over {r['sentence']['n_sentences']} sentences")
+    print(f"two-sample test: {r['two_sample_test']['test']}")
     for k, v in r["two_sample_test"].items():
-        print(f"two-sample {k}: mean power {v['power_mean']}, type-I error {v['type1_error_human']}")
+        if isinstance(v, dict) and "power_mean" in v:
+            print(f"  {k:18s} mean power {v['power_mean']}, type-I error {v['type1_error_human']} ({v['n_human_sets']} human sets)")
+        if isinstance(v, dict) and "type1_per_domain" in v:
+            print("    type-I per domain: " + ", ".join(f"{d} {x['type1_error_human']} ({x['n']})" for d, x in v["type1_per_domain"].items()))
     print("per domain (AUROC / FPR default):")
     for k, v in r["per_domain"].items():
         print(f"  {k:24s} {v['auroc']}  {v['fpr_default']}")
@@ -376,7 +426,8 @@ def summary(r):
     for k, v in r.get("leave_one_generator_out", {}).items():
         print(f"LOGO {k:16s} AUROC {v['auroc']}")
     for k, v in r["unseen_human_sources"].items():
-        print(f"unseen human {k:36s} FPR {v['fpr_default']} uncertain {v['uncertain']} (n={v['n']})")
+        print(f"unseen human {k:36s} FPR {v['fpr_default']} uncertain {v['uncertain']} (n={v['n']}); "
+              f"test rejects {v.get('test_rejects')} of {v.get('n_tested')} tested")
     b = r.get("baselines", {})
     if b:
         print(f"baseline tf-idf AUROC {b['tfidf_char14_lr']['auroc']}; LODO "

@@ -5,13 +5,15 @@
                    kernel (+ MMD-D and CE baselines) → reference set → calibration on validation
                    (train/work/detector_main.pt)
   3. export.py     models/telltale-small.ttm
-  4. the same detector without one domain / one generator at a time (train/work/lodo_*.ttm,
+  4. null_table.py  the paragraph test's human null, from validation human texts scored by the C
+                   engine (build/telltale: the pipeline builds it first), written into the model
+  5. the same detector without one domain / one generator at a time (train/work/lodo_*.ttm,
      logo_*.ttm) for evaluate.py's leave-one-out numbers
 
 Options: --lm-minutes, --kernel-minutes, --finetune-blocks, --finetune-minutes,
 --leave-out-finetune-minutes, --no-leave-out, --gpu, --finetune-from.
 The leave-one-out detectors get a third of the kernel budget (10 of them).
-Data: $TELLTALE_DATA (default ../shared/data). Stages 2–4 take ~110 min on 2 cores, ~72 min after a
+Data: $TELLTALE_DATA (default ../shared/data). Stages 2–5 take ~110 min on 2 cores, ~72 min after a
 GPU fine-tuning run (models/README.md).
 
 Two ways to make the LM (stage 1) and fine-tune its top blocks (start of stage 2):
@@ -64,6 +66,8 @@ def main():
                     help="take every detector's fine-tuned blocks from finetune.py's files in DIR")
     a = ap.parse_args()
     from evaluate import LODO_DOMAINS, LOGO_GENERATORS
+    # the C engine scores validation texts for the human null (stage 4)
+    subprocess.run(["node", os.path.join(ROOT, "scripts", "build.mjs")], check=True)
 
     if not os.path.exists(os.path.join(WORK, "pretrain.json")):
         if a.gpu:
@@ -85,7 +89,9 @@ def main():
 
     if not os.path.exists(os.path.join(WORK, "detector_main.pt")):
         run("detector.py", "--minutes", str(a.kernel_minutes), "--baselines", "--tag", "main", *ft(a.finetune_minutes))
-    run("export.py", "--tag", "main", "--out", os.path.join(ROOT, "models", "telltale-small.ttm"))
+    shipped = os.path.join(ROOT, "models", "telltale-small.ttm")
+    run("export.py", "--tag", "main", "--out", shipped)
+    run("null_table.py", "--model", shipped)
     if a.no_leave_out:
         return
     short = str(max(1.0, a.kernel_minutes / 3))
@@ -95,11 +101,13 @@ def main():
         if not os.path.exists(os.path.join(WORK, f"detector_{tag}.pt")):
             run("detector.py", "--minutes", short, "--exclude-domain", dom, "--tag", tag, *short_ft)
         run("export.py", "--tag", tag, "--out", os.path.join(WORK, f"{tag}.ttm"))
+        run("null_table.py", "--model", os.path.join(WORK, f"{tag}.ttm"), "--exclude-domain", dom)
     for g in LOGO_GENERATORS:
         tag = f"logo_{g}"
         if not os.path.exists(os.path.join(WORK, f"detector_{tag}.pt")):
             run("detector.py", "--minutes", short, "--exclude-generator", g, "--tag", tag, *short_ft)
         run("export.py", "--tag", tag, "--out", os.path.join(WORK, f"{tag}.ttm"))
+        run("null_table.py", "--model", os.path.join(WORK, f"{tag}.ttm"))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ const reportText = readFileSync(join(root, 'models/eval-report.json'), 'utf8');
 const card = readFileSync(join(root, 'models/README.md'), 'utf8');
 
 const RATE_KEYS = new Set(['auroc', 'tpr_at_1pct_fpr', 'fpr_default', 'tpr_default', 'uncertain_human',
-  'type1_error_human', 'power_mean', 'fpr_at_2pct_train_threshold', 'uncertain']);
+  'type1_error_human', 'power_mean', 'fpr_at_2pct_train_threshold', 'uncertain', 'test_rejects',
+  'human_label_machine']);
 
 function walk(o, path, visit) {
   if (o && typeof o === 'object') for (const [k, v] of Object.entries(o)) walk(v, `${path}.${k}`, visit);

@@ -1,0 +1,136 @@
+"""Stage 4: the human null of the paragraph test — what a human text's MMD-MP statistic looks like,
+by number of sentences — written into a model file (calibration.null, docs/model-format.md).
+
+  python3 train/null_table.py [--model models/telltale-small.ttm] [--exclude-domain D] [--compare]
+
+Why: a permutation test asks whether a paragraph's sentences could be a sample of the reference set,
+a mixture over twelve domains. One writer's sentences rarely are, so that test rejected most human
+paragraphs (models/README.md). The engine instead compares the paragraph's statistic with those of
+held-out human texts of the same length: p = (1 + #{human sets ≥ it}) / (1 + count), a valid
+p-value for any text that is exchangeable with the validation human texts.
+
+What: every human text of the validation split (not the test split; none of it was trained on) is
+scored once by the C engine (build/telltale, the model given); its first n scored sentences give the
+statistic of a set of n (mmd2_mp = mean sentence score − 1: each sentence is scored on its own, so
+the prefix of a text is exactly the text cut after n sentences). Rows for n = 2..20 and larger sizes
+while at least 100 texts are that long. --exclude-domain leaves a domain out, for the
+leave-one-domain-out models.
+
+--compare (validation only) repeats the measurement that chose the statistic: validation human texts
+split by group into halves A and B; the null from A; type-I error on B and power on validation
+machine texts at α = 0.05 for sets of 5 and 10 sentences, for mmd2_mp and for the unbiased MMD²
+(which adds the sentences' similarity to each other — high for any one writer), and for one null
+per domain with p = the largest of their p-values (valid for every domain it holds; not shipped).
+"""
+import argparse
+import os
+
+import numpy as np
+
+from common import ROOT, log
+from data import assign_splits, left_out, load_all
+from evaluate import score_cli
+from features import n_words, split_sentences
+from mmd_reference import null_p_value
+from ttm import read_ttm, write_ttm
+
+SMALL_SIZES = list(range(2, 21))
+LARGE_SIZES = [24, 28, 32, 40, 48, 64]
+MIN_LARGE = 100  # a larger size gets a row only when this many texts are that long
+
+
+def scored_raw(res):
+    """One `telltale score --jsonl --sentences` result → the scores of its scored sentences, in order."""
+    return [s["raw"] for s in res.get("sentences") or [] if s.get("raw") is not None]
+
+
+def prefix_stats(model, texts):
+    """texts → per text, the mmd2_mp of its first n scored sentences for n = 1..len."""
+    out = []
+    for r in score_cli(model, texts, sentences=True):
+        raw = np.array(scored_raw(r), dtype=np.float64)
+        out.append(np.cumsum(raw) / np.arange(1, len(raw) + 1) - 1.0)
+    return out
+
+
+def null_rows(stats):
+    """Per-text prefix statistics → (sizes, rows): row n holds, ascending, the statistic of every text
+    with at least n scored sentences."""
+    sizes, rows = [], []
+    for n in SMALL_SIZES + LARGE_SIZES:
+        v = np.sort(np.array([s[n - 1] for s in stats if len(s) >= n], dtype=np.float32))
+        if len(v) >= (19 if n in SMALL_SIZES else MIN_LARGE):
+            sizes.append(n)
+            rows.append(v)
+    return sizes, rows
+
+
+def write_null(model, sizes, rows, source):
+    meta, tensors = read_ttm(model)
+    meta["calibration"]["null"] = {"statistic": "mmd2_mp", "sizes": sizes, "counts": [len(r) for r in rows],
+                                   "source": source}
+    tensors["detector.null_stat"] = np.concatenate(rows).astype(np.float32)
+    tmp = model + ".tmp"
+    write_ttm(tmp, meta, tensors)
+    os.replace(tmp, model)
+
+
+def compare(model, recs, exclude_domain):
+    """The validation measurement behind the choice of statistic (see the module comment)."""
+    val = [r for r in recs if r["split"] == "val" and not left_out(r, exclude_domain)]
+    hum = [r for r in val if r["label"] == 0]
+    groups = sorted({r["group"] for r in hum})
+    rng = np.random.default_rng(0)
+    half_a = set(rng.permutation(groups)[:len(groups) // 2])
+    mac = [val[i] for i in rng.permutation([i for i, r in enumerate(val) if r["label"] == 1])[:3000]]
+    for k in (5, 10):
+        sets = {"A": [], "B": [], "machine": []}
+        for r in hum + mac:
+            ss = [s for s in split_sentences(r["text"]) if n_words(s) >= 5]
+            if len(ss) >= k:
+                part = "machine" if r["label"] == 1 else ("A" if r["group"] in half_a else "B")
+                sets[part].append((r["domain"], " ".join(ss[:k])))
+        res = {p: [(dom, x) for (dom, _), x in zip(t, score_cli(model, [x for _, x in t], sentences=True))
+                   if x["n_sentences"] == k] for p, t in sets.items()}
+        stat = {"mmd2_mp": lambda x: float(np.mean(scored_raw(x))) - 1.0, "mmd2 (unbiased)": lambda x: x["mmd2"]}
+        for name, f in stat.items():
+            row = np.sort(np.array([f(x) for _, x in res["A"]], dtype=np.float32))
+            rej = {p: [(dom, null_p_value([k], [row], k, f(x)) <= 0.05) for dom, x in res[p]] for p in ("B", "machine")}
+            doms = sorted({dom for dom, _ in rej["B"]})
+            per = ", ".join(f"{d} {np.mean([v for x, v in rej['B'] if x == d]):.2f}" for d in doms)
+            print(f"sets of {k} ({len(res['A'])} human in A, {len(res['B'])} in B, {len(res['machine'])} machine): "
+                  f"{name:16s} type-I error (B) {np.mean([v for _, v in rej['B']]):.3f}, "
+                  f"power {np.mean([v for _, v in rej['machine']]):.3f}\n    type-I per domain (B): {per}")
+        # the alternative not shipped: one null per domain (≥ 19 texts in A), p = the largest of their p-values
+        f = stat["mmd2_mp"]
+        by = {}
+        for dom, x in res["A"]:
+            by.setdefault(dom, []).append(f(x))
+        rows = [np.sort(np.array(v, dtype=np.float32)) for v in by.values() if len(v) >= 19]
+        pmax = lambda x: max(null_p_value([k], [row], k, f(x)) for row in rows)
+        print(f"    mmd2_mp, max p over {len(rows)} per-domain nulls: type-I error (B) "
+              f"{np.mean([pmax(x) <= 0.05 for _, x in res['B']]):.3f}, power {np.mean([pmax(x) <= 0.05 for _, x in res['machine']]):.3f}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default=os.path.join(ROOT, "models", "telltale-small.ttm"))
+    ap.add_argument("--exclude-domain", help="leave this domain's human texts out (leave-one-domain-out models)")
+    ap.add_argument("--compare", action="store_true", help="only measure mmd2_mp against MMD² on validation halves")
+    a = ap.parse_args()
+    recs = assign_splits(load_all())
+    if a.compare:
+        compare(a.model, recs, a.exclude_domain)
+        return
+    hum = [r for r in recs if r["split"] == "val" and r["label"] == 0 and not left_out(r, a.exclude_domain)]
+    stats = prefix_stats(a.model, [r["text"] for r in hum])
+    sizes, rows = null_rows(stats)
+    source = (f"first n scored sentences of each of {len(hum)} validation-split human texts"
+              + (f" (domain {a.exclude_domain} left out)" if a.exclude_domain else ""))
+    write_null(a.model, sizes, rows, source)
+    log(f"{os.path.relpath(a.model, ROOT)}: human null with sizes {sizes[0]}..{sizes[-1]} "
+        f"({len(sizes)} rows, {len(rows[0])} texts at {sizes[0]} … {len(rows[-1])} at {sizes[-1]}); {source}")
+
+
+if __name__ == "__main__":
+    main()
