@@ -327,6 +327,14 @@ def main():
         f"FPR at default {report['document']['fpr_default']}")
 
     report["two_sample_test"] = two_sample(a.model, test, q)
+    # the same test on whole human test documents (their document p-value), by length
+    by_len = defaultdict(list)
+    for d, r in zip(test, res):
+        if d["label"] == 0 and r.get("p_value") is not None:
+            n = r["n_sentences"]
+            by_len["3-9" if n < 10 else "10-19" if n < 20 else "20-28" if n <= 28 else "29+"].append(r["p_value"] <= 0.05)
+    report["two_sample_test"]["whole_human_documents"] = {
+        k: {"type1_error_human": rnd(np.mean(by_len[k])), "n": len(by_len[k])} for k in ("3-9", "10-19", "20-28", "29+") if by_len[k]}
 
     # unseen human sources (never in pretraining or detector training)
     uns = {}
@@ -413,6 +421,8 @@ def summary(r):
     for k, v in r["two_sample_test"].items():
         if isinstance(v, dict) and "power_mean" in v:
             print(f"  {k:18s} mean power {v['power_mean']}, type-I error {v['type1_error_human']} ({v['n_human_sets']} human sets)")
+        if k == "whole_human_documents":
+            print("  whole human documents, type-I by sentences: " + ", ".join(f"{n} {x['type1_error_human']} ({x['n']})" for n, x in v.items()))
         if isinstance(v, dict) and "type1_per_domain" in v:
             print("    type-I per domain: " + ", ".join(f"{d} {x['type1_error_human']} ({x['n']})" for d, x in v["type1_per_domain"].items()))
     print("per domain (AUROC / FPR default):")

@@ -13,8 +13,8 @@
 Options: --lm-minutes, --kernel-minutes, --finetune-blocks, --finetune-minutes,
 --leave-out-finetune-minutes, --no-leave-out, --gpu, --finetune-from.
 The leave-one-out detectors get a third of the kernel budget (10 of them).
-Data: $TELLTALE_DATA (default ../shared/data). Stages 2–5 take ~110 min on 2 cores, ~72 min after a
-GPU fine-tuning run (models/README.md).
+Data: $TELLTALE_DATA (default ../shared/data). Stages 2–5 take ~120 min on 2 cores, ~83 min after a
+GPU fine-tuning run (models/README.md; the human nulls are ~1 min per model).
 
 Two ways to make the LM (stage 1) and fine-tune its top blocks (start of stage 2):
   CPU (default)  4 layers on 41 MB of the corpora, --lm-minutes of wall clock (55 min ≈ 4 M tokens);

@@ -1,12 +1,14 @@
-"""How often the paragraph two-sample test calls human text "different" (type-I error at α = 0.05),
+"""How often the permutation test (the engine's test for models without a human null; the shipped
+model's test before train/null_table.py) calls human text "different" (type-I error at α = 0.05),
 on validation human text, with the detector's own reference set (train-split sentences) and with
 500 validation human sentences from other texts instead — models/README.md, "Evaluation".
 
   python3 train/type1_check.py --tag logo_gpt-4 [--sets pooled|one-text] [--n-sets 150]
 
-pooled: 10 sentences drawn at random from many human texts (as evaluate.py draws its sets);
+pooled: 10 sentences drawn at random from many human texts (as evaluate.py draws its pooled sets);
 one-text: the first 10 sentences of one human text (what a user pastes). The statistic and the
-200-permutation p-value are those of the engine's test (src/mmd.c), in NumPy. Validation only.
+200-permutation p-value are those of the engine's permutation test (src/mmd.c), in NumPy.
+Validation only. It needs train/work/detector_<tag>.pt.
 """
 import argparse
 import os

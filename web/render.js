@@ -57,7 +57,7 @@ export function labelWord(label, score) {
 const VERDICT = {
   machine: {
     title: 'Looks machine-generated (to this model)',
-    say: (d) => `Taken together, the sentences differ from the human reference texts the way machine-generated text usually does${d.tested ? ` (${formatP(d.p_value)}; but a single person’s text usually differs from the mixed human reference too, so the score, not the p-value, carries this verdict)` : ''}. This is statistical evidence, not proof: formal, heavily edited, translated or non-native writing can look like this too. Do not accuse anyone on this result alone — talk to the writer, look at drafts and sources.`,
+    say: (d, test) => `Taken together, the sentences differ from the human reference texts the way machine-generated text usually does${d.tested ? ` (${formatP(d.p_value)}${test === 'human_null' ? ': few human texts of this length that we measured look this machine-like' : '; but a single person’s text usually differs from the mixed human reference too, so the score, not the p-value, carries this verdict'})` : ''}. This is statistical evidence, not proof: formal, heavily edited, translated or non-native writing can look like this too. Do not accuse anyone on this result alone — talk to the writer, look at drafts and sources.`,
   },
   human: {
     title: 'Looks human-written (to this model)',
@@ -65,19 +65,22 @@ const VERDICT = {
   },
   uncertain: {
     title: 'Uncertain — no conclusion',
-    say: (d) => {
+    say: (d, test) => {
       if (!d.tested) return 'Too few sentences could be scored for a reliable test. Treat this as no result, not as a half-accusation.';
       const end = ' Treat this as no result, not as a half-accusation.';
       const differs = d.p_value != null && d.p_value < 0.05;
       const score = formatScore(d.score);
+      const found = test === 'human_null'
+        ? `the sentences look more machine-like than most human texts of this length that we measured (${formatP(d.p_value)})`
+        : `the sentences differ from the human reference texts (${formatP(d.p_value)})`;
       if (differs && d.score < 0.5) {
-        return `The two signals disagree: the score (${score}) leans human-like, but the sentences differ from the human reference texts (${formatP(d.p_value)}) — differences like this also come from topic, genre or personal style.${end}`;
+        return `The two signals disagree: the score (${score}) leans human-like, but ${found} — differences like this also come from topic, genre or personal style.${end}`;
       }
       if (differs) {
-        return `The sentences differ from the human reference texts (${formatP(d.p_value)}) and the score (${score}) leans machine-like, but not far enough for a conclusion: differences like this also come from topic, genre or personal style.${end}`;
+        return `${found[0].toUpperCase()}${found.slice(1)} and the score (${score}) leans machine-like, but not far enough for a conclusion: differences like this also come from topic, genre or personal style.${end}`;
       }
       if (d.score >= 0.5) {
-        return `The score (${score}) leans machine-like, but the two-sample test found no clear difference from the human reference texts (${formatP(d.p_value)}).${end}`;
+        return `The score (${score}) leans machine-like, but the two-sample test found no clear difference from human writing (${formatP(d.p_value)}).${end}`;
       }
       return `The evidence is too weak either way.${end}`;
     },
@@ -117,10 +120,12 @@ export function renderLegend(doc) {
     h(doc, 'span', { class: 'legend-note', text: 'The strongest colours are used only where a sentence is labelled human-like or machine-like; uncertain sentences stay pale.' }));
 }
 
-function unitLine(u) {
+/** A paragraph's numbers; the statistic shown is the one its test used (docs/result-schema.md). */
+function unitLine(u, test) {
   const parts = [`score ${formatScore(u.score)}`];
   parts.push(u.tested ? formatP(u.p_value) : 'not tested (too few sentences)');
-  if (u.tested && u.mmd2 != null) parts.push(`MMD² ${u.mmd2.toFixed(4)}`);
+  if (u.tested && test === 'human_null' && u.mmd2_mp != null) parts.push(`MMD-MP ${u.mmd2_mp.toFixed(4)}`);
+  else if (u.tested && u.mmd2 != null) parts.push(`MMD² ${u.mmd2.toFixed(4)}`);
   parts.push(`${u.n_sentences} scored sentence${u.n_sentences === 1 ? '' : 's'}`);
   return parts.join(' · ');
 }
@@ -150,7 +155,7 @@ export function renderResult(root, text, result, opts = {}) {
       h(doc, 'span', { class: 'num', 'data-field': 'score' }, 'Score ', h(doc, 'strong', { text: formatScore(d.score) }), ' (0 = human-like, 1 = machine-like)'),
       h(doc, 'span', { class: 'num', 'data-field': 'p' }, 'Two-sample test: ', h(doc, 'strong', { text: formatP(d.p_value) })),
       h(doc, 'span', { class: 'num', 'data-field': 'n' }, `${d.n_sentences} scored sentence${d.n_sentences === 1 ? '' : 's'}`)),
-    h(doc, 'p', { class: 'say', text: v.say(d) })));
+    h(doc, 'p', { class: 'say', text: v.say(d, result.test) })));
 
   // Warnings.
   if (result.warnings && result.warnings.length) {
@@ -210,7 +215,7 @@ export function renderResult(root, text, result, opts = {}) {
       h(doc, 'span', { class: 'para-name', text: `Paragraph ${pi + 1}` }),
       // A paragraph without its own test leans on a few sentence scores: say so in the badge.
       h(doc, 'span', { class: `badge small l-${p.label}`, text: labelWord(p.label) + (!p.tested && p.label !== 'uncertain' ? ', untested' : '') }),
-      h(doc, 'span', { class: 'para-nums', text: unitLine(p) })),
+      h(doc, 'span', { class: 'para-nums', text: unitLine(p, result.test) })),
     body));
   });
   if (!result.paragraphs.length) annotated.append(h(doc, 'p', { class: 'muted', text: 'No sentences were found.' }));
@@ -243,7 +248,7 @@ export function renderAbout(doc, { open = false } = {}) {
     h(doc, 'ul', {},
       li('Sentence score (0 to 1):', 'how machine-like one sentence looks; 0 is very human-like, 1 very machine-like. One sentence is very little evidence: do not read much into a single colour.'),
       li('Paragraph and document score (0 to 1):', 'the model’s estimate of the chance that the text is machine-generated, calibrated on test texts that were about half human and half machine. Where most texts are written by people (a class, a magazine’s submissions), a high score is weaker evidence than the number suggests.'),
-      li('p-value:', 'a two-sample test asks whether the sentences, taken together, differ from the human reference sentences more than chance would explain. A small p (say below 0.05) says “this differs from the reference”, not “a machine wrote this”: the reference mixes many kinds of writing, and one person’s text on one topic usually differs from it — for 10 sentences of one human text, p fell below 0.05 about 9 times in 10 in our measurements. A large p says nothing either way. The test shuffles the sentences 200 times, so the smallest p it can give is about 0.005.'),
+      li('p-value:', 'a two-sample test compares the sentences, taken together, with the human reference sentences, and then asks how unusual that comparison is for human writing: p is the share of held-out human texts with the same number of sentences that looked at least as machine-like. In our tests p fell below 0.05 for about 1 human text in 30 of the kinds the model was calibrated on (news, stories, essays, reviews, abstracts), 1 in 10 to 1 in 7 when a tool had reworded the human text, and 1 in 4 to 1 in 3 for kinds it never saw (1960s published prose, political speeches); non-native writing could not be measured. A small p is a reason to look closer, not proof; a large p says nothing either way.'),
       li('Uncertain', 'means the evidence is too weak. It is not a half-accusation.')),
     h(doc, 'h3', { text: 'Where it fails' }),
     h(doc, 'ul', {},

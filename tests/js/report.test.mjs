@@ -59,3 +59,16 @@ test('model card quotes the report: document AUROC, false positives, machine tex
   assert.ok(caught, 'card lost its headline detection rate');
   assertQuotes(caught[1], 100 * r.document.tpr_default, 'machine texts labelled machine (%)');
 });
+
+test('model card quotes the report: the two-sample test on one text (type-I error and power)', () => {
+  const r = JSON.parse(reportText);
+  const t = r.two_sample_test;
+  assert.equal(t.test, 'human_null', 'the shipped model is measured with its human null');
+  const m = card.match(/p < 0\.05 for ([0-9.]+) % \/ ([0-9.]+) % of 5- \/ 10-sentence texts/);
+  assert.ok(m, 'card lost its headline type-I error');
+  assertQuotes(m[1], 100 * t.one_text_sets_of_5.type1_error_human, 'type-I error, 5 sentences (%)');
+  assertQuotes(m[2], 100 * t.one_text_sets_of_10.type1_error_human, 'type-I error, 10 sentences (%)');
+  const pw = card.match(/and for ([0-9.]+) % of machine texts \(mean over generators\)/);
+  assert.ok(pw, 'card lost its headline power');
+  assertQuotes(pw[1], 100 * t.one_text_sets_of_10.power_mean, 'power, 10 sentences (%)');
+});
