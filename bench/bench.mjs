@@ -210,14 +210,16 @@ function compare(a, b) {
 // Tolerances. telltale quantizes each linear layer's input to int8 per token (the ONNX graph has
 // the same int8 weights but float activations), so hidden states differ by quantization noise:
 // tests/c/test_forward.c bounds it per element at 0.08 + 2 % for 2 layers. The noise grows with
-// depth: over the shipped model's 6 layers, after the final LayerNorm (mean |h| ≈ 1.6), it is ≈ 4 %
-// of |h| (the earlier 4-layer model stayed under an absolute mean |Δ| of 0.03). So we require a
-// mean |Δ| ≤ 5 % of the fp32 mean |h| and every token's hidden vector within cosine ≥ 0.98 of the
-// fp32 one. A real bug (wrong window,
+// depth and with the weights: over 6 layers, after the final LayerNorm, it was ≈ 4 % of |h| with the
+// CPU-fine-tuned blocks and is 6.1 % with the GPU-fine-tuned ones (512 tokens). `python3
+// train/int8_noise.py` shows it is the quantization: PyTorch with the engine's int8 activations
+// emulated lands as far from fp32 (6.6 % on one window, engine 6.6 %), within 1.5 % of the engine.
+// So we require a mean |Δ| ≤ 10 % of the fp32 mean |h| and every token's hidden vector within
+// cosine ≥ 0.98 of the fp32 one. A real bug (wrong window,
 // weight, head split) moves values by O(1) — tens of percent — and cosines far below that. The
 // telltale engines must agree bit for bit (same C code, same float order; tests/js/wasm.test.mjs),
 // and the two onnxruntimes to float rounding (1e-4).
-const TOL = { int8_vs_fp32: { mean_abs_rel: 0.05, min_token_cosine: 0.98 }, telltale_engines: { max_abs: 0 }, ort_vs_ort: { max_abs: 1e-4 } };
+const TOL = { int8_vs_fp32: { mean_abs_rel: 0.10, min_token_cosine: 0.98 }, telltale_engines: { max_abs: 0 }, ort_vs_ort: { max_abs: 1e-4 } };
 {
   const n = 512;
   const idsN = ids.subarray(0, n);
@@ -385,7 +387,7 @@ if (hasDetector) {
   const nrAll = native('detect', modelPath, text1000File, RUNS, WARM), nr = nrAll.texts[0];
   addDetect('telltale native', nr.ms, { kernel: native('forward', modelPath, idsFile, 1, 1, 0).kernel,
     phases_ms: { segment: nr.mean_ms_segment, features: nr.mean_ms_features, tests: nr.mean_ms_tests } });
-  results.detect_text = { words: 1000, sentences: last.document.n_sentences, paragraphs: last.paragraphs.length, tokens: tokens1000, permutations: nrAll.permutations };
+  results.detect_text = { words: 1000, sentences: last.document.n_sentences, paragraphs: last.paragraphs.length, tokens: tokens1000, test: last.test, permutations: last.test === 'permutation' ? nrAll.permutations : null };
 
   // wasm memory after detection (the raw module: model bytes + engine + detector + result)
   const mem = {};
@@ -594,7 +596,7 @@ function markdown(r) {
   }
   if (r.detect.length) {
     L.push('');
-    L.push(`**End to end**: detection of a ${r.detect_text.words}-word text (${r.detect_text.tokens} tokens, ${r.detect_text.sentences} sentences, ${r.detect_text.paragraphs} paragraphs; segmentation + features + MMD tests with ${r.detect_text.permutations} permutations):`);
+    L.push(`**End to end**: detection of a ${r.detect_text.words}-word text (${r.detect_text.tokens} tokens, ${r.detect_text.sentences} sentences, ${r.detect_text.paragraphs} paragraphs; segmentation + features + MMD tests ${r.detect_text.test === 'human_null' ? 'against the human null' : `with ${r.detect_text.permutations} permutations`}):`);
     L.push('');
     L.push('| engine | median ms | [min … max] | segment / features / tests ms |');
     L.push('|---|---:|---:|---|');
