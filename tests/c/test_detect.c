@@ -581,7 +581,8 @@ static void human_null(const char *dir) {
     /* two sentences with min_sentences 2: below the smallest size (3), so untested */
     tt_params p2 = tt_default_params();
     p2.min_sentences = 2;
-    r = tt_detect(d, "The first sentence has enough words in it. A second one follows with more words.", 82, &p2, err, sizeof err);
+    const char *two = "The first sentence has enough words in it. A second one follows with more words.";
+    r = tt_detect(d, two, strlen(two), &p2, err, sizeof err);
     CHECK(r && !r->document.tested && r->document.p_value == -1 && isfinite(r->document.mmd2_mp),
           "two sentences: untested, statistic still reported");
     tt_result_free(r);
