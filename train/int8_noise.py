@@ -14,7 +14,6 @@ import json
 import os
 import subprocess
 
-import numpy as np
 import torch
 
 from common import ROOT
