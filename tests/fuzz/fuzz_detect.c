@@ -1,7 +1,8 @@
-/* fuzz_detect.c — the whole detection path, tt_detect_json on tests/fixtures/tiny-detector.ttm, with
- * arbitrary text (20 permutations, the minimum, to keep each run fast).
+/* fuzz_detect.c — the whole detection path, tt_detect_json on tests/fixtures/tiny-detector.ttm (20
+ * permutations, the minimum, to keep each run fast) or tiny-detector-null.ttm (the human-null test),
+ * with arbitrary text.
  * The first input byte picks options (seed, min_sentences, pretty JSON via tt_result_json, whether
- * tt_detect_json runs too); the rest is the text. Oracles: a result for every text within TT_MAX_TEXT_BYTES; the JSON is one object; the
+ * tt_detect_json runs too, which model: bit 7); the rest is the text. Oracles: a result for every text within TT_MAX_TEXT_BYTES; the JSON is one object; the
  * struct result (tt_detect) has spans inside the text, sentences inside their paragraph, scores in
  * [0, 1] or −1, p-values in (0, 1] or −1, and the same JSON as tt_detect_json. */
 #include <math.h>
@@ -20,7 +21,7 @@ static void check_unit(const tt_paragraph *p, size_t len, size_t n_sentences, co
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
-    tt_detector *d = fuzz_tiny_detector();
+    tt_detector *d = fuzz_tiny_detector_kind(data[0] >> 7);
     tt_params p = tt_default_params();
     p.permutations = 20;
     p.seed = data[0] & 7;
@@ -40,6 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
     tt_result *r = tt_detect(d, text, len, &p, err, sizeof err);
     FUZZ_ASSERT(r, "tt_detect failed: %s", err);
+    FUZZ_ASSERT(!strcmp(r->test, data[0] >> 7 ? "human_null" : "permutation"), "test %s", r->test);
     check_unit(&r->document, len, r->n_sentences, "document", 0);
     FUZZ_ASSERT(r->document.n_sentences == r->n_sentences, "document covers %zu of %zu sentences", r->document.n_sentences, r->n_sentences);
     for (size_t i = 0; i < r->n_paragraphs; i++) {

@@ -63,17 +63,21 @@ static inline const uint8_t *fuzz_fixture(const char *name, size_t *len) {
 }
 
 
-/* The tiny detector fixture, opened once per process (kept for the process's life). */
-static inline tt_detector *fuzz_tiny_detector(void) {
-    static tt_detector *d;
-    if (!d) {
+/* The tiny detector fixture, opened once per process (kept for the process's life); with_null: the
+ * same detector with a human null (tiny-detector-null.ttm), whose tests rank a statistic instead of
+ * permuting. */
+static inline tt_detector *fuzz_tiny_detector_kind(int with_null) {
+    static tt_detector *d[2];
+    const char *name = with_null ? "tiny-detector-null.ttm" : "tiny-detector.ttm";
+    if (!d[with_null != 0]) {
         size_t len;
-        const uint8_t *b = fuzz_fixture("tiny-detector.ttm", &len);
+        const uint8_t *b = fuzz_fixture(name, &len);
         char err[512];
-        d = tt_detector_open_buffer(b, len, err, sizeof err);
-        FUZZ_ASSERT(d, "tiny-detector.ttm: %s", err);
+        d[with_null != 0] = tt_detector_open_buffer(b, len, err, sizeof err);
+        FUZZ_ASSERT(d[with_null != 0], "%s: %s", name, err);
     }
-    return d;
+    return d[with_null != 0];
 }
+static inline tt_detector *fuzz_tiny_detector(void) { return fuzz_tiny_detector_kind(0); }
 
 #endif
