@@ -6,7 +6,7 @@
  *
  * Exit codes: 0 ok, 1 runtime error (model, input, detection), 2 usage. Errors go to stderr.
  * `score --jsonl` is a stable contract for outside evaluations: one output line per non-blank input
- * line, in order, {"id", "score", "label", "p_value", "n_sentences"} or {"id", "error"}.
+ * line, in order, {"id", "score", "label", "p_value", "mmd2", "mmd2_mp", "n_sentences"} or {"id", "error"}.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -37,14 +37,14 @@ static const char HELP[] =
     "    --pretty        indent the JSON\n"
     "  score --jsonl     read JSON lines {\"id\": ..., \"text\": \"...\"} on stdin and write one line per input:\n"
     "                    {\"id\": ..., \"score\": P(machine) in [0,1] or null, \"label\": ..., \"p_value\": ...,\n"
-    "                    \"n_sentences\": ...}; a bad line gets {\"id\": ..., \"error\": \"...\"} and the rest still run.\n"
+    "                    \"mmd2\": ..., \"mmd2_mp\": ..., \"n_sentences\": ...}; a bad line gets {\"id\": ..., \"error\": \"...\"} and the rest still run.\n"
     "    --sentences     add \"sentences\": [{\"start\", \"end\", \"score\", \"raw\"}] (byte offsets; null when not scored)\n"
     "\n"
     "Options:\n"
     "  --model FILE        model file; default: $TELLTALE_MODEL, else ../models/" DEFAULT_MODEL " next to\n"
     "                      this program, else models/" DEFAULT_MODEL "\n"
-    "  --permutations N    permutation-test rounds (default 200, at least 20)\n"
-    "  --seed N            permutation seed (default 1): same text and seed give the same answer\n"
+    "  --permutations N    permutation-test rounds, for models without a human null (default 200, at least 20)\n"
+    "  --seed N            permutation and sampling seed (default 1): same text and seed give the same answer\n"
     "  --alpha X           test level for the verdict (default 0.05)\n"
     "  --help, --version\n"
     "\n"

@@ -8,7 +8,7 @@
 #include "telltale.h"
 
 /* The output for input line number `lineno` (line[0..len), any bytes, a trailing \n / \r\n
- * ignored): {"id", "score", "label", "p_value", "n_sentences"} or {"id", "error"}.
+ * ignored): {"id", "score", "label", "p_value", "mmd2", "mmd2_mp", "n_sentences"} or {"id", "error"}.
  * Returns 0 for a blank line (no output), else 1 with *out the line without its newline (free with
  * free()); *out is NULL only when out of memory (the caller prints an error line itself). */
 int tt_score_jsonl_line(tt_detector *d, const tt_params *params, const char *line, size_t len, long lineno,
