@@ -21,6 +21,9 @@ split by group into halves A and B; the null from A; type-I error on B and power
 machine texts at α = 0.05 for sets of 5 and 10 sentences, for mmd2_mp and for the unbiased MMD²
 (which adds the sentences' similarity to each other — high for any one writer), and for one null
 per domain with p = the largest of their p-values (valid for every domain it holds; not shipped).
+
+--leave-genre-out (validation only): each domain's human texts against a null built without that
+domain — what to expect from writing the null has not seen.
 """
 import argparse
 import os
@@ -112,15 +115,39 @@ def compare(model, recs, exclude_domain):
               f"{np.mean([pmax(x) <= 0.05 for _, x in res['B']]):.3f}, power {np.mean([pmax(x) <= 0.05 for _, x in res['machine']]):.3f}")
 
 
+def leave_genre_out(model, recs):
+    """For each validation domain: the type-I error (α = 0.05) of its human texts' first 5 / 10
+    sentences against a null built from the other domains' human texts — how the test behaves on a
+    kind of writing its null never saw (validation only)."""
+    hum = [r for r in recs if r["split"] == "val" and r["label"] == 0]
+    stats = prefix_stats(model, [r["text"] for r in hum])
+    doms = sorted({r["domain"] for r in hum})
+    for k in (5, 10):
+        out = []
+        for dom in doms:
+            own = [s for r, s in zip(hum, stats) if r["domain"] == dom and len(s) >= k]
+            if len(own) < 20:
+                continue
+            sizes, rows = null_rows([s for r, s in zip(hum, stats) if r["domain"] != dom])
+            rej = [null_p_value(sizes, rows, k, s[k - 1]) <= 0.05 for s in own]
+            out.append(f"{dom} {np.mean(rej):.2f} ({len(own)})")
+        print(f"sets of {k}, each domain against a null without it: " + ", ".join(out))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "telltale-small.ttm"))
     ap.add_argument("--exclude-domain", help="leave this domain's human texts out (leave-one-domain-out models)")
     ap.add_argument("--compare", action="store_true", help="only measure mmd2_mp against MMD² on validation halves")
+    ap.add_argument("--leave-genre-out", action="store_true",
+                    help="only measure each validation domain's type-I error against a null without it")
     a = ap.parse_args()
     recs = assign_splits(load_all())
     if a.compare:
         compare(a.model, recs, a.exclude_domain)
+        return
+    if a.leave_genre_out:
+        leave_genre_out(a.model, recs)
         return
     hum = [r for r in recs if r["split"] == "val" and r["label"] == 0 and not left_out(r, a.exclude_domain)]
     stats = prefix_stats(a.model, [r["text"] for r in hum])
