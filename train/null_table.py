@@ -48,7 +48,9 @@ def scored_raw(res):
 
 
 def prefix_stats(model, texts):
-    """texts → per text, the mmd2_mp of its first n scored sentences for n = 1..len."""
+    """texts → per text, the mmd2_mp of its first n scored sentences for n = 1..len. The JSON carries
+    6 significant digits (the engine's statistic is a double): a table entry within ~1e-6 of a text's
+    statistic may sit on either side of it, which moves that p-value by one rank at most."""
     out = []
     for r in score_cli(model, texts, sentences=True):
         raw = np.array(scored_raw(r), dtype=np.float64)
