@@ -14,10 +14,12 @@ import json
 import os
 import subprocess
 
+import numpy as np
 import torch
 
 from common import ROOT
 from make_test_detector import load_model
+from model import quantize_rows
 
 ENGINE = """
 import { createDetector } from %s;
@@ -29,21 +31,11 @@ process.stdout.write(JSON.stringify({ ids: Array.from(all), hidden: Array.from(d
 """
 
 
-def hidden(m, ids):
-    """Final hidden states [T, d] of GPT m for one window of token ids (LongTensor [T])."""
-    T = ids.shape[0]
-    h = m.tok_emb(ids)[None] + m.pos_emb(torch.arange(T))[None]
-    mask = torch.triu(torch.ones(T, T, dtype=torch.bool), 1)
-    for b in m.blocks:
-        h = b(h, mask)
-    return m.ln_f(h)[0]
-
-
 def int8_rows(x):
-    """The engine's activation quantization: per row, scale = max|x| / 127, round half to even."""
-    s = x.abs().amax(-1, keepdim=True) / 127
-    s = torch.where(s > 0, s, torch.ones_like(s))
-    return torch.clamp(torch.round(x / s), -127, 127) * s
+    """The engine's activation quantization (model.quantize_rows, as for the weights, per row of the
+    last dimension), dequantized: what a linear layer of the engine multiplies."""
+    q, scale = quantize_rows(x.reshape(-1, x.shape[-1]).numpy())
+    return torch.from_numpy(q.astype(np.float32) * scale[:, None]).view_as(x)
 
 
 def compare(a, b):
@@ -65,11 +57,11 @@ def main():
     ids = torch.tensor(out["ids"], dtype=torch.long)
     engine = torch.tensor(out["hidden"], dtype=torch.float32).view(len(ids), cfg.d_model)
     with torch.no_grad():
-        fp32 = hidden(m, ids)
+        fp32 = m.hidden(ids[None])[0]
         plain = torch.nn.Linear.forward
         torch.nn.Linear.forward = lambda self, x: plain(self, int8_rows(x))
         try:
-            emulated = hidden(m, ids)
+            emulated = m.hidden(ids[None])[0]
         finally:
             torch.nn.Linear.forward = plain
     print(f"{os.path.relpath(a.model, ROOT)}, {len(ids)} tokens:")
