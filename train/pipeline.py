@@ -6,7 +6,8 @@
                    (train/work/detector_main.pt)
   3. export.py     models/telltale-small.ttm
   4. null_table.py  the paragraph test's human null, from validation human texts scored by the C
-                   engine (build/telltale: the pipeline builds it first), written into the model
+                   engine (build/telltale: the pipeline builds the native part first), written into
+                   the model
   5. the same detector without one domain / one generator at a time (train/work/lodo_*.ttm,
      logo_*.ttm) for evaluate.py's leave-one-out numbers
 
@@ -66,8 +67,8 @@ def main():
                     help="take every detector's fine-tuned blocks from finetune.py's files in DIR")
     a = ap.parse_args()
     from evaluate import LODO_DOMAINS, LOGO_GENERATORS
-    # the C engine scores validation texts for the human null (stage 4)
-    subprocess.run(["node", os.path.join(ROOT, "scripts", "build.mjs")], check=True)
+    # the native CLI scores validation texts for the human null (stage 4); no wasm build needed
+    subprocess.run(["node", os.path.join(ROOT, "scripts", "build.mjs"), "native"], check=True)
 
     if not os.path.exists(os.path.join(WORK, "pretrain.json")):
         if a.gpu:
