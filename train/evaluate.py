@@ -24,8 +24,8 @@ from sklearn.metrics import roc_auc_score, roc_curve
 
 from common import ROOT, WORK, clean, log, write_json
 from data import assign_splits, excluded_domains, load_all
-from detector import sample_docs
-from features import n_words, split_sentences
+from detector import doc_sentences, sample_docs
+from features import n_words
 from ttm import read_ttm
 
 CLI = os.path.join(ROOT, "build", "telltale")
@@ -176,14 +176,11 @@ def unseen_human_sources(n=150, seed=5):
 
 def first_sentences(docs, k, cap, seed):
     """One set per text: the first k sentences (≥ 5 words) of each text that has k, joined as a
-    paragraph (what a user pastes); at most cap texts, seeded."""
+    paragraph (what a user pastes); at most cap texts, seeded → (texts, their docs)."""
     rng = np.random.default_rng(seed)
-    out = []
-    for d in docs:
-        ss = [s for s in split_sentences(d["text"]) if n_words(s) >= 5]
-        if len(ss) >= k:
-            out.append((d, " ".join(ss[:k])))
-    return [out[i] for i in sorted(rng.permutation(len(out))[:cap])]
+    out = [(d, " ".join(ss[:k])) for d in docs for ss in [doc_sentences(d["text"], False)] if len(ss) >= k]
+    out = [out[i] for i in sorted(rng.permutation(len(out))[:cap])]
+    return [t for _, t in out], [d for d, _ in out]
 
 
 def rejected(results, k):
@@ -195,8 +192,9 @@ def rejected(results, k):
 
 def two_sample(model, test, q):
     """The paragraph test at α = 0.05 on sets of 5 and 10 test sentences: type-I error on human sets,
-    power on machine sets, per generator. one_text: the first k sentences of one text; pooled: k
-    sentences drawn from all of a population's texts (the MMD-MP paper's setting)."""
+    power on machine sets, per generator. one_text: the first k sentences of one text (type-I also
+    per domain); pooled: k sentences drawn from all of a population's texts (the MMD-MP paper's
+    setting)."""
     null = read_ttm(model)[0]["calibration"].get("null")
     out = {"test": "human_null" if null else "permutation",
            "null_source": null.get("source") if null else None}
@@ -207,26 +205,23 @@ def two_sample(model, test, q):
             gens[d["generator"]].append(d)
     for k in (5, 10):
         n_sets = int(100 * q) + 10
+        draw = {"one_text": lambda ds, cap, seed: first_sentences(ds, k, cap, seed)[0],
+                "pooled": lambda ds, cap, seed: sentence_sets(ds, k, cap, seed)}
         for kind in ("one_text", "pooled"):
             if kind == "one_text":
-                hs = first_sentences(hum, k, int(600 * q) + 20, seed=30 + k)
-                rh = score_cli(model, [t for _, t in hs])
-                row = {}
-                row["type1_error_human"], row["n_human_sets"] = rejected(rh, k)
-                row["type1_per_domain"] = {}
-                for dom in sorted({d["domain"] for d, _ in hs}):
-                    rate, n = rejected([x for (d, _), x in zip(hs, rh) if d["domain"] == dom], k)
-                    row["type1_per_domain"][dom] = {"type1_error_human": rate, "n": n}
+                texts, docs = first_sentences(hum, k, int(600 * q) + 20, seed=30 + k)
             else:
-                rh = score_cli(model, sentence_sets(hum, k, n_sets, seed=10 + k))
-                row = {}
-                row["type1_error_human"], row["n_human_sets"] = rejected(rh, k)
+                texts, docs = sentence_sets(hum, k, n_sets, seed=10 + k), None
+            rh = score_cli(model, texts)
+            row = dict(zip(("type1_error_human", "n_human_sets"), rejected(rh, k)))
+            if docs:
+                row["type1_per_domain"] = {}
+                for dom in sorted({d["domain"] for d in docs}):
+                    rate, n = rejected([x for d, x in zip(docs, rh) if d["domain"] == dom], k)
+                    row["type1_per_domain"][dom] = {"type1_error_human": rate, "n": n}
             pw = {}
             for g, ds in sorted(gens.items()):
-                if kind == "one_text":
-                    ms = [t for _, t in first_sentences(ds, k, max(10, n_sets // 3), seed=40 + k)]
-                else:
-                    ms = sentence_sets(ds, k, max(10, n_sets // 3), seed=20 + k)
+                ms = draw[kind](ds, max(10, n_sets // 3), 40 + k if kind == "one_text" else 20 + k)
                 if ms:
                     rate, n = rejected(score_cli(model, ms), k)
                     if n:
@@ -240,7 +235,7 @@ def two_sample(model, test, q):
 def sentence_sets(docs, k, n_sets, seed):
     """Sets of k sentences (≥ 5 words) drawn from the texts of one population, joined as a paragraph."""
     rng = np.random.default_rng(seed)
-    pool = [s for d in docs for s in split_sentences(d["text"]) if n_words(s) >= 5]
+    pool = [s for d in docs for s in doc_sentences(d["text"], False)]
     if len(pool) < k:
         return []
     return [" ".join(pool[i] for i in rng.choice(len(pool), k, replace=False)) for _ in range(n_sets)]
@@ -274,7 +269,7 @@ def zero_shot_scores(docs):
     fx = FeatureExtractor(lm, tok, 64)
     out = {"loglik": [], "logrank": [], "fastdetect": []}
     for d in docs:
-        ss = [s for s in split_sentences(d["text"]) if n_words(s) >= 5][:15] or [d["text"]]
+        ss = doc_sentences(d["text"], False)[:15] or [d["text"]]
         st = np.array([[r[1]["logprob"], r[1]["entropy"], r[1]["var"], r[1]["logrank"], r[1]["n"]]
                        for r in fx(ss) if r[1] is not None]).sum(0)
         out["loglik"].append(st[0] / st[4])

@@ -32,8 +32,8 @@ import numpy as np
 
 from common import ROOT, log
 from data import assign_splits, left_out, load_all
+from detector import doc_sentences
 from evaluate import score_cli
-from features import n_words, split_sentences
 from mmd_reference import null_p_value
 from ttm import read_ttm, write_ttm
 
@@ -91,7 +91,7 @@ def compare(model, recs, exclude_domain):
     for k in (5, 10):
         sets = {"A": [], "B": [], "machine": []}
         for r in hum + mac:
-            ss = [s for s in split_sentences(r["text"]) if n_words(s) >= 5]
+            ss = doc_sentences(r["text"], False)
             if len(ss) >= k:
                 part = "machine" if r["label"] == 1 else ("A" if r["group"] in half_a else "B")
                 sets[part].append((r["domain"], " ".join(ss[:k])))

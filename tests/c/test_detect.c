@@ -521,9 +521,9 @@ static void null_rejects(const unsigned char *buf, size_t len, const char *from,
     if (!b) return;
     memcpy(b, buf, len);
     unsigned char *at = NULL;
-    for (size_t i = 0; from && i + strlen(from) <= len && !at; i++)
+    for (size_t i = 0; i + strlen(from) <= len && !at; i++)
         if (!memcmp(b + i, from, strlen(from))) at = b + i;
-    CHECK(!from || (at && strlen(to) == strlen(from)), "fixture has \"%s\"", from ? from : "");
+    CHECK(at && strlen(to) == strlen(from), "fixture has \"%s\"", from);
     if (at) memcpy(at, to, strlen(to));
     char err[512] = "";
     tt_detector *d = tt_detector_open_buffer(b, len, err, sizeof err);
