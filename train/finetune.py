@@ -119,12 +119,58 @@ def _scores(top, z, idx, bottom=None, dev="cpu"):
     return s
 
 
+def domain_mean_auroc(zv, vidx, top, bottom, dev):
+    """Mean over domains (with both classes among vidx) of the head's sentence AUROC within the
+    domain: how well it separates human from machine where the domain itself says nothing."""
+    with autocast(dev):
+        s = _scores(top, zv, vidx, bottom, dev)
+    y, d = zv["label"][vidx], zv["domain"][vidx]
+    aucs = [roc_auc_score(y[d == x], s[d == x]) for x in sorted(set(d)) if len(set(y[d == x])) == 2]
+    return float(np.mean(aucs))
+
+
 def balanced_batches(labels, batch, rng):
     """Endless random batches of batch/2 human and batch/2 machine sentences (the classes of the
     whole train split are unequal: 3 machine texts to 1 human)."""
     h, m = np.where(labels == 0)[0], np.where(labels == 1)[0]
     while True:
         yield np.concatenate([rng.choice(h, batch // 2), rng.choice(m, batch // 2)])
+
+
+# machine-only domains of the train split, drawn with the human student essays they answer
+STRATUM_OF = {"essay": "student-essay", "argumentative-essay": "student-essay"}
+
+
+def stratified_batches(z, batch, rng):
+    """Endless random batches that hide the train split's domain mix from the model: each stratum
+    (a domain; machine-only domains join STRATUM_OF's) gives equal numbers of human and machine
+    sentences, and machine sentences are drawn generator by generator (each of the stratum's
+    generators equally often). The train split's machine:human ratio runs from 0.9 (writing) to 19
+    (truthfulqa), and 1 % of its machine sentences are GPT-2-era continuations; drawn at random, the
+    domain itself predicts the label and the rare generators are seldom seen. Strata are drawn with
+    weight √(smaller class), so small domains are not repeated hundreds of times."""
+    strata = np.array([STRATUM_OF.get(d, d) for d in z["domain"]], dtype=object)
+    plan = []
+    for s in sorted(set(strata)):
+        h = np.where((strata == s) & (z["label"] == 0))[0]
+        m = np.where((strata == s) & (z["label"] == 1))[0]
+        if len(h) == 0 or len(m) == 0:
+            continue  # a stratum without both classes teaches only its domain
+        by_gen = [m[z["generator"][m] == g] for g in sorted(set(z["generator"][m]))]
+        plan.append((h, by_gen, math.sqrt(min(len(h), len(m)))))
+    w = np.array([p[2] for p in plan])
+    w /= w.sum()
+    half = batch // 2
+    while True:
+        counts = rng.multinomial(half, w)
+        idx = []
+        for (h, by_gen, _), c in zip(plan, counts):
+            if c == 0:
+                continue
+            idx.append(rng.choice(h, c))
+            gi = rng.integers(0, len(by_gen), c)
+            idx += [rng.choice(by_gen[g], int((gi == g).sum())) for g in np.unique(gi)]
+        yield np.concatenate(idx)
 
 
 def balanced_subset(labels, n_each, rng):
@@ -142,12 +188,14 @@ def cosine_lr(opt, base, elapsed_s, minutes):
         g["lr"] = b * f
 
 
-def finetune(lm, k, zt, zv, minutes, seed, batch=128, lr=1e-4, eval_every=200, dev="cpu", balanced=False):
+def finetune(lm, k, zt, zv, minutes, seed, batch=128, lr=1e-4, eval_every=200, dev="cpu", balanced=False,
+             stratified=False):
     """Fine-tunes the top k blocks + ln_f on the train sentences zt (P or ids, n_tokens, label) with a
     cross-entropy head, the learning rate decayed to 0 over the time budget (cosine); checkpoint chosen
     by sentence AUROC on ≤ 3,000 + 3,000 validation sentences of zv.
     Batches: epochs of length-sorted batches, or with balanced=True endless random batches half human,
-    half machine. With ids instead of P the bottom blocks of lm (on dev) run on the fly.
+    half machine, or with stratified=True stratified_batches (zt needs domain and generator). With ids
+    instead of P the bottom blocks of lm (on dev) run on the fly.
     Returns (state dict of the chosen TopStack without its head, on the CPU; info)."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -157,12 +205,13 @@ def finetune(lm, k, zt, zv, minutes, seed, batch=128, lr=1e-4, eval_every=200, d
                              {"params": top.head.parameters(), "lr": 10 * lr}], weight_decay=0.01)
     y = torch.from_numpy(zt["label"].astype(np.float32)).to(dev)
     vidx = balanced_subset(zv["label"], 3000, rng)
-    best = (-1.0, None, 0)
+    best, dom_auc = (-1.0, None, 0), None
     base = [g["lr"] for g in opt.param_groups]
     per_epoch = math.ceil(len(zt["label"]) / batch)
     t0, step, epoch, done = time.time(), 0, 0, False
     while not done:
-        batches = (balanced_batches(zt["label"], batch, rng) if balanced else
+        batches = (stratified_batches(zt, batch, rng) if stratified else
+                   balanced_batches(zt["label"], batch, rng) if balanced else
                    iter(length_batches(zt["n_tokens"], batch, rng)))
         for idx in batches:
             cosine_lr(opt, base, time.time() - t0, minutes)
@@ -180,17 +229,20 @@ def finetune(lm, k, zt, zv, minutes, seed, batch=128, lr=1e-4, eval_every=200, d
                 if auc > best[0]:
                     best = (auc, {n: v.detach().cpu().clone() for n, v in top.state_dict().items()
                                   if not n.startswith("head.")}, step)
-                log(f"  fine-tune epoch {epoch if not balanced else step / per_epoch:.2f} step {step} "
+                    dom_auc = domain_mean_auroc(zv, vidx, top, bottom, dev) if "domain" in zv else None
+                log(f"  fine-tune epoch {step / per_epoch if balanced or stratified else epoch:.2f} step {step} "
                     f"loss {loss.item():.3f} val sentence AUROC {auc:.4f}")
-            if done or (balanced and step % per_epoch == 0):
+            if done or ((balanced or stratified) and step % per_epoch == 0):
                 break
         epoch += 1
     log(f"  fine-tune: best val sentence AUROC {best[0]:.4f} at step {best[2]} of {step} "
         f"({step / per_epoch:.1f} epochs of {len(zt['label'])} sentences)")
     return best[1], {"blocks": k, "val_sentence_auroc_ce_head": best[0], "best_step": best[2], "steps": step,
+                     "val_sentence_auroc_ce_head_domain_mean": dom_auc,
                      "minutes": minutes, "lr": lr, "lr_schedule": "cosine over the time budget", "batch": batch,
                      "train_sentences": int(len(zt["label"])), "epochs": round(step / per_epoch, 2),
-                     "batches": "balanced random" if balanced else "length-sorted epochs", "device": str(dev)}
+                     "batches": ("stratified by domain and generator" if stratified else "balanced random"
+                                 if balanced else "length-sorted epochs"), "device": str(dev)}
 
 
 def install(lm, k, state):
@@ -283,7 +335,13 @@ def main():
     ap.add_argument("--lr", type=float, default=2e-4)
     ap.add_argument("--out", default=WORK, help="folder for finetuned_*.npz and finetune_runs.json")
     ap.add_argument("--no-leave-out", action="store_true")
+    ap.add_argument("--sampling", default="balanced", choices=["balanced", "stratified"],
+                    help="batches half human, half machine drawn at random (balanced) or per domain and "
+                    "generator (stratified_batches)")
+    ap.add_argument("--deadline-minutes", type=float, default=None,
+                    help="skip the leave-one-out runs that would end after this many minutes from the start")
     a = ap.parse_args()
+    t_start = time.time()
     from detector import load_lm_model, lm_key
     from evaluate import LODO_DOMAINS, LOGO_GENERATORS
     zt_all, zv_all, key = read_set(a.set)
@@ -296,7 +354,8 @@ def main():
     def run(tag, k, minutes, exclude_domain=None, exclude_generator=None):
         zt, zv = (kept(z, exclude_domain, exclude_generator) for z in (zt_all, zv_all))
         log(f"{tag}: {k} blocks, {minutes} min, {len(zt['label'])} train sentences")
-        state, info = finetune(lm, k, zt, zv, minutes, seed=0, batch=a.batch, lr=a.lr, dev=a.device, balanced=True)
+        state, info = finetune(lm, k, zt, zv, minutes, seed=0, batch=a.batch, lr=a.lr, dev=a.device,
+                               balanced=a.sampling == "balanced", stratified=a.sampling == "stratified")
         info.update(exclude_domain=exclude_domain, exclude_generator=exclude_generator)
         runs[tag] = info
         write_json(os.path.join(a.out, "finetune_runs.json"), runs)
@@ -314,6 +373,9 @@ def main():
     for b in range(0, len(jobs), 4):  # ≤ 4 detectors per file
         res = {}
         for tag, ex in jobs[b:b + 4]:
+            if a.deadline_minutes and (time.time() - t_start) / 60 + a.leave_out_minutes + 0.2 > a.deadline_minutes:
+                log(f"{tag}: skipped, it would end after the {a.deadline_minutes}-minute deadline")
+                continue
             res[tag] = run(tag, best_k, a.leave_out_minutes, **ex)
             _save_bundle(os.path.join(a.out, f"finetuned_leave_out_{b // 4}.npz"), res)
 
