@@ -24,7 +24,7 @@ from sklearn.metrics import roc_auc_score, roc_curve
 
 from common import ROOT, WORK, clean, log, write_json
 from data import assign_splits, excluded_domains, load_all
-from detector import doc_sentences, sample_docs
+from detector import detector_docs, doc_sentences, sample_docs
 from features import n_words
 from ttm import read_ttm
 
@@ -290,9 +290,19 @@ def main():
                     help="only the leave-one-domain/generator-out models, merged into an existing --out report")
     ap.add_argument("--leave-out-dir", default=WORK,
                     help="folder of the leave-one-out models (lodo_*.ttm, logo_*.ttm); a model not there is left out of the report")
+    ap.add_argument("--leave-out-val", metavar="JSON",
+                    help="only the leave-one-out models on the validation split (the detectors' validation "
+                    "sample; each model's left-out domain or generator is not in its calibration either), "
+                    "written to JSON: for choosing a training recipe without the test split")
     a = ap.parse_args()
     q = 0.2 if a.quick else 1.0
     recs = assign_splits(load_all())
+    if a.leave_out_val:
+        report = {"split": "validation (detector.detector_docs)", "leave_out_dir": os.path.relpath(a.leave_out_dir, ROOT)}
+        leave_outs(report, detector_docs(recs)[1], a.leave_out_dir)
+        write_json(a.leave_out_val, report)
+        summary_leave_outs(report)
+        return
     test = sample_docs(recs, "test", per_gen=max(2, int(15 * q)), per_human_domain=int(120 * q), seed=4)
     log(f"test docs: {len(test)} ({sum(d['label'] == 0 for d in test)} human)")
     report = {"model": os.path.relpath(a.model, ROOT), "split": "test (train/splits/test.txt.gz)", "n_test_docs": len(test)}
@@ -406,6 +416,14 @@ def baselines(recs, test):
     return base
 
 
+def summary_leave_outs(r):
+    for k, v in r.get("leave_one_domain_out", {}).items():
+        print(f"LODO {k:10s} AUROC {v['auroc']}  FPR(default) {v['fpr_default']}  "
+              f"uncertain(human) {v['uncertain_human']}  ({v['n_human']} human / {v['n_docs']})")
+    for k, v in r.get("leave_one_generator_out", {}).items():
+        print(f"LOGO {k:16s} AUROC {v['auroc']}")
+
+
 def summary(r):
     d = r["document"]
     print(f"\n== telltale eval through the C engine: {r['n_test_docs']} test documents ==")
@@ -426,10 +444,7 @@ def summary(r):
     print("per generator (AUROC):")
     for k, v in r["per_generator"].items():
         print(f"  {k:24s} {v['auroc']}")
-    for k, v in r.get("leave_one_domain_out", {}).items():
-        print(f"LODO {k:10s} AUROC {v['auroc']}  FPR(default) {v['fpr_default']}")
-    for k, v in r.get("leave_one_generator_out", {}).items():
-        print(f"LOGO {k:16s} AUROC {v['auroc']}")
+    summary_leave_outs(r)
     for k, v in r["unseen_human_sources"].items():
         print(f"unseen human {k:36s} FPR {v['fpr_default']} uncertain {v['uncertain']} (n={v['n']}); "
               f"test rejects {v.get('test_rejects')} of {v.get('n_tested')} tested")
