@@ -33,6 +33,7 @@ from sklearn.metrics import roc_auc_score
 
 from common import WORK, log, write_json
 from data import left_out
+from mmd import DeepKernel, mmd_loss
 from model import autocast
 
 
@@ -119,6 +120,27 @@ def _scores(top, z, idx, bottom=None, dev="cpu"):
     return s
 
 
+@torch.no_grad()
+def _kernel_scores(top, kern, z, idx, ref, bottom=None, dev="cpu"):
+    """MMD-MP witness score of the sentences idx of z: −mean_i k(ref_i, y), ref = (x, φ) of human
+    train sentences (the single-instance score up to constants). ref None: → (x, φ) of idx."""
+    top.eval()
+    s, feats = np.zeros(len(idx)), []
+    for b in length_batches(z["n_tokens"][idx], 512):
+        with autocast(dev):
+            h, m = top.hidden(*_batch(z, idx[b], bottom, dev))
+        x, p = kern.features(h.float(), m)  # the kernel in float32
+        if ref is None:
+            feats.append((b, x, p))
+        else:
+            s[b] = (-kern.k(ref[0], ref[1], x, p).mean(0)).cpu().numpy()
+    top.train()
+    if ref is None:
+        order = torch.from_numpy(np.argsort(np.concatenate([b for b, _, _ in feats]))).to(dev)
+        return torch.cat([x for _, x, _ in feats])[order], torch.cat([p for _, _, p in feats])[order]
+    return s
+
+
 def domain_mean_auroc(zv, vidx, top, bottom, dev):
     """Mean over domains (with both classes among vidx) of the head's sentence AUROC within the
     domain: how well it separates human from machine where the domain itself says nothing."""
@@ -189,13 +211,17 @@ def cosine_lr(opt, base, elapsed_s, minutes):
 
 
 def finetune(lm, k, zt, zv, minutes, seed, batch=128, lr=1e-4, eval_every=200, dev="cpu", balanced=False,
-             stratified=False):
+             stratified=False, mmd_weight=0.0):
     """Fine-tunes the top k blocks + ln_f on the train sentences zt (P or ids, n_tokens, label) with a
     cross-entropy head, the learning rate decayed to 0 over the time budget (cosine); checkpoint chosen
     by sentence AUROC on ≤ 3,000 + 3,000 validation sentences of zv.
     Batches: epochs of length-sorted batches, or with balanced=True endless random batches half human,
     half machine, or with stratified=True stratified_batches (zt needs domain and generator). With ids
     instead of P the bottom blocks of lm (on dev) run on the fly.
+    mmd_weight > 0 adds mmd_weight × the MMD-MP loss (−MMD²_MP/σ̂ of the batch's human vs machine
+    sentences, mmd.py) through a deep kernel trained along, and chooses the checkpoint by that
+    kernel's validation sentence AUROC instead of the head's (the kernel itself is not kept:
+    detector.py trains its own on the resulting features).
     Returns (state dict of the chosen TopStack without its head, on the CPU; info)."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -205,6 +231,11 @@ def finetune(lm, k, zt, zv, minutes, seed, batch=128, lr=1e-4, eval_every=200, d
                              {"params": top.head.parameters(), "lr": 10 * lr}], weight_decay=0.01)
     y = torch.from_numpy(zt["label"].astype(np.float32)).to(dev)
     vidx = balanced_subset(zv["label"], 3000, rng)
+    kern, ref_idx, kern_auc = None, None, None
+    if mmd_weight > 0:
+        kern = DeepKernel(lm.c.d_model).to(dev)
+        opt.add_param_group({"params": kern.parameters(), "lr": 5e-4, "weight_decay": 0.0})
+        ref_idx = np.sort(rng.choice(np.where(zt["label"] == 0)[0], 500, replace=False))
     best, dom_auc = (-1.0, None, 0), None
     base = [g["lr"] for g in opt.param_groups]
     per_epoch = math.ceil(len(zt["label"]) / batch)
@@ -216,8 +247,20 @@ def finetune(lm, k, zt, zv, minutes, seed, batch=128, lr=1e-4, eval_every=200, d
         for idx in batches:
             cosine_lr(opt, base, time.time() - t0, minutes)
             with autocast(dev):
-                logit = top(*_batch(zt, idx, bottom, dev))
+                h, m = top.hidden(*_batch(zt, idx, bottom, dev))
+                logit = top.head((h * m[..., None]).sum(1) / m.sum(1, keepdim=True).clamp(min=1))[:, 0]
             loss = F.binary_cross_entropy_with_logits(logit.float(), y[idx])
+            if kern is not None:
+                x, p = kern.features(h.float(), m)
+                if step == 0:  # median heuristic for both bandwidths, as detector.train_kernel
+                    with torch.no_grad():
+                        kern.sigma_sqrt.fill_(math.sqrt(max(torch.cdist(x, x).pow(2).median().item(), 1e-3)))
+                        kern.sigma0_sqrt.fill_(math.sqrt(max(torch.cdist(p, p).pow(2).median().item(), 1e-3)))
+                hu, ma = np.where(zt["label"][idx] == 0)[0], np.where(zt["label"][idx] == 1)[0]
+                n = min(len(hu), len(ma))
+                hu, ma = torch.from_numpy(hu[:n]).to(dev), torch.from_numpy(ma[:n]).to(dev)
+                xx, px, xy, py = x[hu], p[hu], x[ma], p[ma]
+                loss = loss + mmd_weight * mmd_loss(kern.k(xx, px, xx, px), kern.k(xy, py, xy, py), kern.k(xx, px, xy, py))
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -226,19 +269,26 @@ def finetune(lm, k, zt, zv, minutes, seed, batch=128, lr=1e-4, eval_every=200, d
             if step % eval_every == 0 or done:
                 with autocast(dev):
                     auc = roc_auc_score(zv["label"][vidx], _scores(top, zv, vidx, bottom, dev))
+                if kern is not None:
+                    ref = _kernel_scores(top, kern, zt, ref_idx, None, bottom, dev)
+                    head_auc, auc = auc, roc_auc_score(zv["label"][vidx], _kernel_scores(top, kern, zv, vidx, ref, bottom, dev))
                 if auc > best[0]:
+                    if kern is not None:
+                        kern_auc = (auc, head_auc)
                     best = (auc, {n: v.detach().cpu().clone() for n, v in top.state_dict().items()
                                   if not n.startswith("head.")}, step)
                     dom_auc = domain_mean_auroc(zv, vidx, top, bottom, dev) if "domain" in zv else None
                 log(f"  fine-tune epoch {step / per_epoch if balanced or stratified else epoch:.2f} step {step} "
-                    f"loss {loss.item():.3f} val sentence AUROC {auc:.4f}")
+                    f"loss {loss.item():.3f} val sentence AUROC {auc:.4f}"
+                    + (f" (kernel; head {head_auc:.4f})" if kern is not None else ""))
             if done or ((balanced or stratified) and step % per_epoch == 0):
                 break
         epoch += 1
     log(f"  fine-tune: best val sentence AUROC {best[0]:.4f} at step {best[2]} of {step} "
         f"({step / per_epoch:.1f} epochs of {len(zt['label'])} sentences)")
-    return best[1], {"blocks": k, "val_sentence_auroc_ce_head": best[0], "best_step": best[2], "steps": step,
-                     "val_sentence_auroc_ce_head_domain_mean": dom_auc,
+    return best[1], {"blocks": k, "val_sentence_auroc_ce_head": kern_auc[1] if kern_auc else best[0], "best_step": best[2], "steps": step,
+                     "val_sentence_auroc_ce_head_domain_mean": dom_auc, "mmd_weight": mmd_weight,
+                     "val_sentence_auroc_joint_kernel": kern_auc and kern_auc[0],
                      "minutes": minutes, "lr": lr, "lr_schedule": "cosine over the time budget", "batch": batch,
                      "train_sentences": int(len(zt["label"])), "epochs": round(step / per_epoch, 2),
                      "batches": ("stratified by domain and generator" if stratified else "balanced random"
@@ -338,6 +388,8 @@ def main():
     ap.add_argument("--sampling", default="balanced", choices=["balanced", "stratified"],
                     help="batches half human, half machine drawn at random (balanced) or per domain and "
                     "generator (stratified_batches)")
+    ap.add_argument("--mmd-weight", type=float, default=0.0,
+                    help="add this weight × the MMD-MP loss of a deep kernel trained along (finetune())")
     ap.add_argument("--deadline-minutes", type=float, default=None,
                     help="skip the leave-one-out runs that would end after this many minutes from the start")
     a = ap.parse_args()
@@ -355,7 +407,8 @@ def main():
         zt, zv = (kept(z, exclude_domain, exclude_generator) for z in (zt_all, zv_all))
         log(f"{tag}: {k} blocks, {minutes} min, {len(zt['label'])} train sentences")
         state, info = finetune(lm, k, zt, zv, minutes, seed=0, batch=a.batch, lr=a.lr, dev=a.device,
-                               balanced=a.sampling == "balanced", stratified=a.sampling == "stratified")
+                               balanced=a.sampling == "balanced", stratified=a.sampling == "stratified",
+                               mmd_weight=a.mmd_weight)
         info.update(exclude_domain=exclude_domain, exclude_generator=exclude_generator)
         runs[tag] = info
         write_json(os.path.join(a.out, "finetune_runs.json"), runs)
