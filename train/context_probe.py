@@ -7,7 +7,7 @@ first 64 tokens, the document scored by the mean of its sentences' logits — wh
 `ce_mean` does), for the pretrained LM and for the fine-tuned blocks of finetune.py's folder.
 Both regressions are fitted on the detector's train sample.
 
-  python3 train/context_probe.py [--finetuned train/work/gpu_ft]
+  python3 train/context_probe.py [--finetuned train/work/gpu_ft] [--models pretrained,fine-tuned]
 """
 import argparse
 import time
@@ -43,7 +43,7 @@ def fit_score(Ft, yt, Fv, yv, owner_t=None, owner_v=None):
     clf = LogisticRegression(max_iter=3000).fit((Ft - mu) / sd, yt if owner_t is None else yt[owner_t])
     s = clf.decision_function((Fv - mu) / sd)
     if owner_v is not None:
-        s = np.array([s[owner_v == o].mean() for o in range(len(yv))])
+        s = np.array([s[owner_v == o].mean() if (owner_v == o).any() else np.nan for o in range(len(yv))])
     return s
 
 
@@ -54,6 +54,7 @@ def auroc(y, s, keep):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--finetuned", default="train/work/gpu_ft", help="finetune.py's folder (tag main)")
+    ap.add_argument("--models", default="pretrained,fine-tuned", help="which of the two to probe")
     a = ap.parse_args()
     torch.set_num_threads(2)
     t0 = time.time()
@@ -71,6 +72,8 @@ def main():
                 own.append(i)
         sents.append((encode_batch(tok, ss, MAX_TOKENS), np.array(own)))
     for name in ("pretrained", "fine-tuned"):
+        if name not in a.models.split(","):
+            continue
         if name == "fine-tuned":
             state, info = read_finetuned(a.finetuned, "main")
             install(lm, info["blocks"], state)
