@@ -2,6 +2,7 @@
 by number of sentences — written into a model file (calibration.null, docs/model-format.md).
 
   python3 train/null_table.py [--model models/telltale-small.ttm] [--exclude-domain D] [--compare]
+                              [--leave-genre-out] [--held-out-corpus [JSONL]]
 
 Why: a permutation test asks whether a paragraph's sentences could be a sample of the reference set,
 a mixture over twelve domains. One writer's sentences rarely are, so that test rejected most human
@@ -24,13 +25,15 @@ per domain with p = the largest of their p-values (valid for every domain it hol
 
 --leave-genre-out (validation only): each domain's human texts against a null built without that
 domain — what to expect from writing the null has not seen.
+
+--held-out-corpus: the test on human genres outside the pair sets (the LM's held-out corpus texts).
 """
 import argparse
 import os
 
 import numpy as np
 
-from common import ROOT, log
+from common import ROOT, WORK, log
 from data import assign_splits, left_out, load_all
 from detector import doc_sentences
 from evaluate import score_cli
@@ -136,6 +139,55 @@ def leave_genre_out(model, recs):
         print(f"sets of {k}, each domain against a null without it: " + ", ".join(out))
 
 
+def read_by_source(path, cap=None, seed=7):
+    """A corpus JSONL ({text, source} per line) → {source: [records]} (≤ cap per source, seeded)."""
+    import json
+    by = {}
+    with open(path) as fh:
+        for line in fh:
+            d = json.loads(line)
+            by.setdefault(d["source"], []).append(d)
+    rng = np.random.default_rng(seed)
+    return {k: [v[i] for i in sorted(rng.permutation(len(v))[:cap])] if cap else v for k, v in by.items()}
+
+
+def held_out_corpus(model, path, corpus_null=0, recs=None):
+    """The model's own test (its null) on the human texts the LM's pretraining held out (pretrain.py's
+    *_val.jsonl: 1 % of the corpora, by hash): the type-I error (α = 0.05) of each source's first 5 /
+    10 sentences — human genres outside the pair sets, seen neither by the detector nor by the LM.
+    corpus_null > 0 (an experiment, not shipped): also a null of the validation human texts plus
+    corpus_null texts per source of the LM's *training* corpus (the same genres, other texts), with
+    both nulls' power on 1,500 validation machine texts."""
+    from evaluate import first_sentences, rejected
+    by = read_by_source(path)
+    nulls = {}
+    if corpus_null:
+        hum = [r for r in recs if r["split"] == "val" and r["label"] == 0]
+        base = prefix_stats(model, [r["text"] for r in hum])
+        extra = read_by_source(path.replace("_val.jsonl", "_train.jsonl"), corpus_null)
+        cstats = prefix_stats(model, [" ".join(doc_sentences(r["text"], False)[:30]) for v in extra.values() for r in v])
+        nulls = {"shipped null": null_rows(base), f"+ {corpus_null} corpus texts per source": null_rows(base + cstats)}
+        rng = np.random.default_rng(8)
+        mac = [r for r in recs if r["split"] == "val" and r["label"] == 1]
+        mstats = prefix_stats(model, [mac[i]["text"] for i in rng.permutation(len(mac))[:1500]])
+    for k in (5, 10):
+        out = []
+        for src in sorted(by):
+            texts, _ = first_sentences(by[src], k, 400, seed=6)
+            if len(texts) < 20:
+                continue
+            res = score_cli(model, texts, sentences=bool(nulls))
+            rate, n = rejected(res, k)
+            out.append(f"{src} {rate:.2f} ({n}; labelled machine: {sum(x.get('label') == 'machine' for x in res)})")
+            for name, (sizes, rows) in nulls.items():
+                st = [np.mean(scored_raw(x)) - 1.0 for x in res if x["n_sentences"] == k]
+                out.append(f"  with the {name}: {np.mean([null_p_value(sizes, rows, k, v) <= 0.05 for v in st]):.2f}")
+        print(f"sets of {k}, held-out corpus texts: " + ", ".join(out))
+        for name, (sizes, rows) in nulls.items():
+            pw = [null_p_value(sizes, rows, k, s[k - 1]) <= 0.05 for s in mstats if len(s) >= k]
+            print(f"  power on validation machine texts with the {name}: {np.mean(pw):.3f} ({len(pw)})")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "telltale-small.ttm"))
@@ -143,8 +195,16 @@ def main():
     ap.add_argument("--compare", action="store_true", help="only measure mmd2_mp against MMD² on validation halves")
     ap.add_argument("--leave-genre-out", action="store_true",
                     help="only measure each validation domain's type-I error against a null without it")
+    ap.add_argument("--held-out-corpus", metavar="JSONL", nargs="?", const=os.path.join(WORK, "corpus_full_val.jsonl"),
+                    help="only measure the test's type-I error on the LM's held-out corpus texts "
+                    "(default train/work/corpus_full_val.jsonl)")
+    ap.add_argument("--corpus-null", type=int, default=0, metavar="N",
+                    help="with --held-out-corpus: also try a null with N LM-training corpus texts per source")
     a = ap.parse_args()
     recs = assign_splits(load_all())
+    if a.held_out_corpus:
+        held_out_corpus(a.model, a.held_out_corpus, a.corpus_null, recs)
+        return
     if a.compare:
         compare(a.model, recs, a.exclude_domain)
         return
