@@ -12,6 +12,10 @@ one, from token ids (`detector.py --write-finetune-set`: the GPU machine needs n
 tokenizer) through the frozen bottom blocks on the fly; `detector.py --finetune-from` then takes
 the blocks it wrote.
 
+Two options were measured and not used for the shipped model (models/README.md, "What was tried"):
+`--sampling stratified` (batches balanced within each domain and generator) and `--mmd-weight W`
+(the MMD-MP loss of a deep kernel trained along with the blocks).
+
 The fine-tuned blocks replace the LM's top blocks in the model file, so the C engine computes these
 features with no change. Its next-token head is then no longer the pretrained LM's: the detector
 drops the LM statistics from its document features when K > 0 (the zero-shot baselines of
