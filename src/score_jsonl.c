@@ -29,8 +29,9 @@ int tt_score_jsonl_line(tt_detector *d, const tt_params *params, const char *lin
     return tt_score_jsonl_line_ex(d, params, line, len, lineno, 0, out);
 }
 
-static void add_prob_or_null(cJSON *o, const char *key, double v, int scored) {
-    if (scored) cJSON_AddNumberToObject(o, key, round6(v));
+/* key: v to 6 significant digits when ok, else null */
+static void add_num_or_null(cJSON *o, const char *key, double v, int ok) {
+    if (ok) cJSON_AddNumberToObject(o, key, round6(v));
     else cJSON_AddNullToObject(o, key);
 }
 
@@ -77,15 +78,12 @@ int tt_score_jsonl_line_ex(tt_detector *d, const tt_params *params, const char *
     cJSON *o = cJSON_CreateObject();
     if (o) {
         cJSON_AddItemToObject(o, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
-        if (r->document.score >= 0) cJSON_AddNumberToObject(o, "score", round6(r->document.score));
-        else cJSON_AddNullToObject(o, "score");
-        cJSON_AddStringToObject(o, "label", tt_label_name(r->document.label));
-        if (r->document.tested) cJSON_AddNumberToObject(o, "p_value", round6(r->document.p_value));
-        else cJSON_AddNullToObject(o, "p_value");
-        if (isfinite(r->document.mmd2)) cJSON_AddNumberToObject(o, "mmd2", round6(r->document.mmd2));
-        else cJSON_AddNullToObject(o, "mmd2");
-        if (isfinite(r->document.mmd2_mp)) cJSON_AddNumberToObject(o, "mmd2_mp", round6(r->document.mmd2_mp));
-        else cJSON_AddNullToObject(o, "mmd2_mp");
+        const tt_paragraph *D = &r->document;
+        add_num_or_null(o, "score", D->score, D->score >= 0);
+        cJSON_AddStringToObject(o, "label", tt_label_name(D->label));
+        add_num_or_null(o, "p_value", D->p_value, D->tested);
+        add_num_or_null(o, "mmd2", D->mmd2, isfinite(D->mmd2));
+        add_num_or_null(o, "mmd2_mp", D->mmd2_mp, isfinite(D->mmd2_mp));
         cJSON_AddNumberToObject(o, "n_sentences", (double)scored);
         cJSON *arr = with_sentences ? cJSON_AddArrayToObject(o, "sentences") : NULL;
         for (size_t i = 0; arr && i < r->n_sentences; i++) {
@@ -94,8 +92,8 @@ int tt_score_jsonl_line_ex(tt_detector *d, const tt_params *params, const char *
             if (!e) break;
             cJSON_AddNumberToObject(e, "start", s->start);
             cJSON_AddNumberToObject(e, "end", s->end);
-            add_prob_or_null(e, "score", s->score, s->score >= 0);
-            add_prob_or_null(e, "raw", s->raw, s->score >= 0);
+            add_num_or_null(e, "score", s->score, s->score >= 0);
+            add_num_or_null(e, "raw", s->raw, s->score >= 0);
             cJSON_AddItemToArray(arr, e);
         }
         *out = cJSON_PrintUnformatted(o);
