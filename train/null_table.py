@@ -29,6 +29,7 @@ domain — what to expect from writing the null has not seen.
 --held-out-corpus: the test on human genres outside the pair sets (the LM's held-out corpus texts).
 """
 import argparse
+import json
 import os
 
 import numpy as np
@@ -48,6 +49,11 @@ MIN_LARGE = 100  # a larger size gets a row only when this many texts are that l
 def scored_raw(res):
     """One `telltale score --jsonl --sentences` result → the scores of its scored sentences, in order."""
     return [s["raw"] for s in res.get("sentences") or [] if s.get("raw") is not None]
+
+
+def mmd2_mp(res):
+    """One result with --sentences → the MMD-MP statistic of all its scored sentences (mean score − 1)."""
+    return float(np.mean(scored_raw(res))) - 1.0
 
 
 def prefix_stats(model, texts):
@@ -100,7 +106,7 @@ def compare(model, recs, exclude_domain):
                 sets[part].append((r["domain"], " ".join(ss[:k])))
         res = {p: [(dom, x) for (dom, _), x in zip(t, score_cli(model, [x for _, x in t], sentences=True))
                    if x["n_sentences"] == k] for p, t in sets.items()}
-        stat = {"mmd2_mp": lambda x: float(np.mean(scored_raw(x))) - 1.0, "mmd2 (unbiased)": lambda x: x["mmd2"]}
+        stat = {"mmd2_mp": mmd2_mp, "mmd2 (unbiased)": lambda x: x["mmd2"]}
         for name, f in stat.items():
             row = np.sort(np.array([f(x) for _, x in res["A"]], dtype=np.float32))
             rej = {p: [(dom, null_p_value([k], [row], k, f(x)) <= 0.05) for dom, x in res[p]] for p in ("B", "machine")}
@@ -141,7 +147,6 @@ def leave_genre_out(model, recs):
 
 def read_by_source(path, cap=None, seed=7):
     """A corpus JSONL ({text, source} per line) → {source: [records]} (≤ cap per source, seeded)."""
-    import json
     by = {}
     with open(path) as fh:
         for line in fh:
@@ -179,8 +184,8 @@ def held_out_corpus(model, path, corpus_null=0, recs=None):
             res = score_cli(model, texts, sentences=bool(nulls))
             rate, n = rejected(res, k)
             out.append(f"{src} {rate:.2f} ({n}; labelled machine: {sum(x.get('label') == 'machine' for x in res)})")
+            st = [mmd2_mp(x) for x in res if x["n_sentences"] == k] if nulls else []
             for name, (sizes, rows) in nulls.items():
-                st = [np.mean(scored_raw(x)) - 1.0 for x in res if x["n_sentences"] == k]
                 out.append(f"  with the {name}: {np.mean([null_p_value(sizes, rows, k, v) <= 0.05 for v in st]):.2f}")
         print(f"sets of {k}, held-out corpus texts: " + ", ".join(out))
         for name, (sizes, rows) in nulls.items():
