@@ -125,24 +125,27 @@ def _scores(top, z, idx, bottom=None, dev="cpu"):
 
 
 @torch.no_grad()
-def _kernel_scores(top, kern, z, idx, ref, bottom=None, dev="cpu"):
-    """MMD-MP witness score of the sentences idx of z: −mean_i k(ref_i, y), ref = (x, φ) of human
-    train sentences (the single-instance score up to constants). ref None: → (x, φ) of idx."""
+def _kernel_features(top, kern, z, idx, bottom=None, dev="cpu"):
+    """Kernel inputs (x [n, d], φ [n, out], float32 on dev) of the sentences idx of z, in idx's order."""
     top.eval()
-    s, feats = np.zeros(len(idx)), []
+    order, xs, ps = [], [], []
     for b in length_batches(z["n_tokens"][idx], 512):
         with autocast(dev):
             h, m = top.hidden(*_batch(z, idx[b], bottom, dev))
         x, p = kern.features(h.float(), m)  # the kernel in float32
-        if ref is None:
-            feats.append((b, x, p))
-        else:
-            s[b] = (-kern.k(ref[0], ref[1], x, p).mean(0)).cpu().numpy()
+        order.append(b)
+        xs.append(x)
+        ps.append(p)
     top.train()
-    if ref is None:
-        order = torch.from_numpy(np.argsort(np.concatenate([b for b, _, _ in feats]))).to(dev)
-        return torch.cat([x for _, x, _ in feats])[order], torch.cat([p for _, _, p in feats])[order]
-    return s
+    inv = torch.from_numpy(np.argsort(np.concatenate(order))).to(dev)
+    return torch.cat(xs)[inv], torch.cat(ps)[inv]
+
+
+def _kernel_scores(top, kern, z, idx, ref, bottom=None, dev="cpu"):
+    """MMD-MP witness score of the sentences idx of z: −mean_i k(ref_i, y), ref = (x, φ) of human
+    train sentences (the single-instance score up to constants)."""
+    with torch.no_grad():
+        return (-kern.k(*ref, *_kernel_features(top, kern, z, idx, bottom, dev)).mean(0)).cpu().numpy()
 
 
 def domain_mean_auroc(zv, vidx, top, bottom, dev):
@@ -274,7 +277,7 @@ def finetune(lm, k, zt, zv, minutes, seed, batch=128, lr=1e-4, eval_every=200, d
                 with autocast(dev):
                     auc = roc_auc_score(zv["label"][vidx], _scores(top, zv, vidx, bottom, dev))
                 if kern is not None:
-                    ref = _kernel_scores(top, kern, zt, ref_idx, None, bottom, dev)
+                    ref = _kernel_features(top, kern, zt, ref_idx, bottom, dev)
                     head_auc, auc = auc, roc_auc_score(zv["label"][vidx], _kernel_scores(top, kern, zv, vidx, ref, bottom, dev))
                 if auc > best[0]:
                     if kern is not None:
