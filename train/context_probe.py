@@ -21,6 +21,7 @@ from common import log
 from data import assign_splits, load_all
 from detector import MAX_TOKENS, detector_docs, doc_sentences, load_lm
 from finetune import encode_batch, install, length_batches, read_finetuned
+from mmd import DeepKernel
 from model import load_dequantized
 
 
@@ -32,7 +33,7 @@ def mean_states(lm, ids, n_tokens):
         T = 1 + int(n_tokens[idx].max())
         h = lm.hidden(torch.from_numpy(ids[idx, :T]))[:, 1:]
         m = (torch.arange(T - 1)[None] < torch.from_numpy(n_tokens[idx])[:, None]).float()
-        out[idx] = ((h * m[..., None]).sum(1) / m.sum(1, keepdim=True).clamp(min=1)).numpy()
+        out[idx] = DeepKernel.raw(h, m).numpy()
     return out
 
 

@@ -95,10 +95,12 @@ class TopStack(nn.Module):
         m = (torch.arange(h.shape[1], device=h.device)[None, :] < n_tokens[:, None]).float()
         return h, m
 
+    def logit(self, h, m):
+        # final states h [B, T, d], mask m [B, T] → the head on the mean token state [B]
+        return self.head(DeepKernel.raw(h, m))[:, 0]
+
     def forward(self, P, n_tokens):
-        h, m = self.hidden(P, n_tokens)
-        x = (h * m[..., None]).sum(1) / m.sum(1, keepdim=True).clamp(min=1)
-        return self.head(x)[:, 0]
+        return self.logit(*self.hidden(P, n_tokens))
 
 
 def _batch(z, idx, bottom=None, dev="cpu"):
@@ -255,7 +257,7 @@ def finetune(lm, k, zt, zv, minutes, seed, batch=128, lr=1e-4, eval_every=200, d
             cosine_lr(opt, base, time.time() - t0, minutes)
             with autocast(dev):
                 h, m = top.hidden(*_batch(zt, idx, bottom, dev))
-                logit = top.head((h * m[..., None]).sum(1) / m.sum(1, keepdim=True).clamp(min=1))[:, 0]
+                logit = top.logit(h, m)
             loss = F.binary_cross_entropy_with_logits(logit.float(), y[idx])
             if kern is not None:
                 x, p = kern.features(h.float(), m)
