@@ -36,7 +36,24 @@
 #define TT_MAX_NREF 4096
 
 static const char *const FEATURE_NAMES[TT_N_FEATURES] = {"sent_mean", "mmd2", "logprob", "entropy", "fastdetect",
-                                                          "ce_mean"};
+                                                          "ce_mean", "log_n", "sent_mean_x_log_n", "mmd2_x_log_n",
+                                                          "ce_mean_x_log_n"};
+
+const char *tt_feature_name(int id) { return id >= 0 && id < TT_N_FEATURES ? FEATURE_NAMES[id] : NULL; }
+
+/* A result with what the public struct does not show: the document's calibration features. */
+typedef struct {
+    tt_result pub;               /* first member: a tt_result * of this struct is its address */
+    int has_features;            /* 1 when doc_feat holds the features of a scored document */
+    double doc_feat[TT_N_FEATURES];
+} result_impl;
+
+int tt_result_doc_features(const tt_result *r, double feat[TT_N_FEATURES]) {
+    const result_impl *ri = (const result_impl *)r;
+    if (!ri || !ri->has_features) return -1;
+    memcpy(feat, ri->doc_feat, sizeof ri->doc_feat);
+    return 0;
+}
 
 struct tt_detector {
     tt_model *model;             /* the loaded model (owned) */
@@ -48,7 +65,7 @@ struct tt_detector {
     const float *fc2_w, *fc2_b;  /* [p, h], [p] */
     const float *ref_raw;        /* [n_ref, d] */
     const float *ref_phi;        /* [n_ref, p] */
-    const float *ce_w, *ce_b;    /* [d], [1] linear classifier head on x; NULL unless "ce_mean" is used */
+    const float *ce_w, *ce_b;    /* [d], [1] linear classifier head on x; NULL unless a ce_mean feature is used */
     tt_kernel kern;              /* kernel parameters */
     double *kxx;                 /* [n_ref, n_ref] reference kernel matrix, computed at open */
     const float *null_stat;      /* [Σ null_count] human null, row r ascending; NULL: permutation test */
@@ -257,9 +274,12 @@ int tt_det_config_parse(const char *json, int d_model, tt_det_config *c, char *e
         for (int k = 0; cJSON_IsString(e) && k < TT_N_FEATURES; k++)
             if (strcmp(e->valuestring, FEATURE_NAMES[k]) == 0) id = k;
         if (id < 0) {
+            char known[256] = "";
+            for (int k = 0; k < TT_N_FEATURES; k++)
+                snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", k ? ", " : "", FEATURE_NAMES[k]);
             seterr(err, err_len, "model metadata: calibration.document.features[%d] is %s%s%s, not a known feature "
-                   "(sent_mean, mmd2, logprob, entropy, fastdetect, ce_mean)", i, cJSON_IsString(e) ? "\"" : "",
-                   cJSON_IsString(e) ? e->valuestring : "not a string", cJSON_IsString(e) ? "\"" : "");
+                   "(%s)", i, cJSON_IsString(e) ? "\"" : "", cJSON_IsString(e) ? e->valuestring : "not a string",
+                   cJSON_IsString(e) ? "\"" : "", known);
             goto done;
         }
         c->feat[i++] = id;
@@ -269,6 +289,14 @@ int tt_det_config_parse(const char *json, int d_model, tt_det_config *c, char *e
         get_num_array(doc, "calibration.document", "std", nf, c->feat_std, err, err_len) ||
         get_num_array(doc, "calibration.document", "weights", nf, c->feat_w, err, err_len))
         goto done;
+    const cJSON *nmax = cJSON_GetObjectItemCaseSensitive(doc, "n_max");
+    c->n_max = 0;
+    if (nmax && (!cJSON_IsNumber(nmax) || !(nmax->valuedouble >= 1 && nmax->valuedouble <= 1e6))) {
+        seterr(err, err_len, "model metadata: \"calibration.document.n_max\" must be a number in 1..1e6 (or absent), found %s",
+               cJSON_IsNumber(nmax) ? "a number out of range" : "another type");
+        goto done;
+    }
+    if (nmax) c->n_max = nmax->valuedouble;
     for (i = 0; i < nf; i++)
         if (!(c->feat_std[i] > 0)) {
             seterr(err, err_len, "model metadata: calibration.document.std[%d] must be > 0, found %g", i, c->feat_std[i]);
@@ -360,7 +388,7 @@ static tt_detector *open_model(tt_model *m, char *err, size_t err_len) {
         goto fail;
     for (int i = 0; i < c->n_feat; i++) {
         if (c->feat[i] == TT_F_LOGPROB || c->feat[i] == TT_F_ENTROPY || c->feat[i] == TT_F_FASTDETECT) d->lm_stats = 1;
-        if (c->feat[i] == TT_F_CE_MEAN &&
+        if ((c->feat[i] == TT_F_CE_MEAN || c->feat[i] == TT_F_CE_MEAN_X_LOG_N) && !d->ce_w &&
             (!(d->ce_w = tensor_f32(m, "detector.ce.weight", dm, 0, err, err_len)) ||
              !(d->ce_b = tensor_f32(m, "detector.ce.bias", 1, 0, err, err_len))))
             goto fail;
@@ -581,10 +609,20 @@ static tt_status set_evaluate(tt_detector *d, sent_set *s, const tt_params *p, s
     out->feat[TT_F_SENT_MEAN] = ns > 0 ? s->sum_s / ns : 0;
     /* one sentence: the U-statistic has no Kyy pair, so MMD² = kxx_mean − 2·mean k = s − 1 */
     out->feat[TT_F_MMD2] = m >= 2 ? out->mmd2 : out->feat[TT_F_SENT_MEAN] - 1.0;
-    out->feat[TT_F_LOGPROB] = s->n_tok > 0 ? s->sum_lp / s->n_tok : 0;
-    out->feat[TT_F_ENTROPY] = s->n_tok > 0 ? s->sum_ent / s->n_tok : 0;
-    out->feat[TT_F_FASTDETECT] = (s->sum_lp + s->sum_ent) / sqrt(s->sum_var > 1e-9 ? s->sum_var : 1e-9);
-    out->feat[TT_F_CE_MEAN] = ns > 0 ? s->sum_ce / ns : 0;
+    if (d->lm_stats) {
+        out->feat[TT_F_LOGPROB] = s->n_tok > 0 ? s->sum_lp / s->n_tok : 0;
+        out->feat[TT_F_ENTROPY] = s->n_tok > 0 ? s->sum_ent / s->n_tok : 0;
+        out->feat[TT_F_FASTDETECT] = (s->sum_lp + s->sum_ent) / sqrt(s->sum_var > 1e-9 ? s->sum_var : 1e-9);
+    } else {  /* the LM head did not run: no calibration feature reads these */
+        out->feat[TT_F_LOGPROB] = out->feat[TT_F_ENTROPY] = out->feat[TT_F_FASTDETECT] = NAN;
+    }
+    out->feat[TT_F_CE_MEAN] = !d->ce_w ? NAN : ns > 0 ? s->sum_ce / ns : 0;  /* NAN: the model has no CE head */
+    /* the calibration was fitted on texts of at most n_max sentences: longer ones count as n_max */
+    double log_n = ns > 0 ? log(d->dc.n_max > 0 && ns > d->dc.n_max ? d->dc.n_max : ns) : 0;
+    out->feat[TT_F_LOG_N] = log_n;
+    out->feat[TT_F_SENT_MEAN_X_LOG_N] = out->feat[TT_F_SENT_MEAN] * log_n;
+    out->feat[TT_F_MMD2_X_LOG_N] = out->feat[TT_F_MMD2] * log_n;
+    out->feat[TT_F_CE_MEAN_X_LOG_N] = out->feat[TT_F_CE_MEAN] * log_n;
     return TT_OK;
 }
 
@@ -719,7 +757,7 @@ void tt_result_free(tt_result *r) {
     free(r->paragraphs);
     free(r->sentences);
     free((char *)r->model);
-    free(r);
+    free((result_impl *)r);
 }
 
 static size_t utf16_length(const char *text, size_t len) {
@@ -753,7 +791,8 @@ tt_result *tt_detect(tt_detector *d, const char *text, size_t len, const tt_para
     if (lo > 1 || hi > 1 || lo > hi) { seterr(err, err_len, "detect: need human_below ≤ machine_above ≤ 1, got %g and %g", lo, hi); return NULL; }
 
     double t0 = now_ms();
-    tt_result *r = calloc(1, sizeof *r);
+    result_impl *ri = calloc(1, sizeof *ri);
+    tt_result *r = ri ? &ri->pub : NULL;
     warn_list wl = {NULL, 0};
     tt_segmentation seg;
     memset(&seg, 0, sizeof seg);
@@ -859,6 +898,7 @@ tt_result *tt_detect(tt_detector *d, const char *text, size_t len, const tt_para
     D->first_sentence = 0; D->n_sentences = seg.n_sentences;
     D->mmd2 = dr.mmd2; D->mmd2_mp = dr.mmd2_mp; D->p_value = dr.p_value; D->tested = dr.tested;
     D->score = n_scored ? tt_detector_doc_prob(d, dr.feat) : -1;
+    if (n_scored) { ri->has_features = 1; memcpy(ri->doc_feat, dr.feat, sizeof ri->doc_feat); }
     D->label = with_test(threshold_label(D->score, lo, hi), &dr, p.alpha);
 
     /* warnings */

@@ -12,9 +12,14 @@
 extern "C" {
 #endif
 
-/* Document-level features of the calibration's logistic model (docs/detector.md). */
+/* Document-level features of the calibration's logistic model (docs/detector.md). n is the number of
+ * the set's scored sentences; the *_X_LOG_N features let the evidence grow with the text's length. */
 enum { TT_F_SENT_MEAN = 0, TT_F_MMD2 = 1, TT_F_LOGPROB = 2, TT_F_ENTROPY = 3, TT_F_FASTDETECT = 4, TT_F_CE_MEAN = 5,
-       TT_N_FEATURES = 6 };
+       TT_F_LOG_N = 6, TT_F_SENT_MEAN_X_LOG_N = 7, TT_F_MMD2_X_LOG_N = 8, TT_F_CE_MEAN_X_LOG_N = 9,
+       TT_N_FEATURES = 10 };
+
+/* The metadata name of feature id (TT_F_*), e.g. "ce_mean"; NULL when out of range. */
+const char *tt_feature_name(int id);
 
 #define TT_MAX_NULL_ROWS 64 /* most set sizes in a model's human null table */
 
@@ -33,6 +38,7 @@ typedef struct {
     int feat[TT_N_FEATURES];            /* their ids (TT_F_*), in metadata order */
     double feat_mean[TT_N_FEATURES], feat_std[TT_N_FEATURES], feat_w[TT_N_FEATURES];
     double doc_bias;
+    double n_max;          /* the log_n features count at most this many sentences ("n_max"; 0: no cap) */
     double human_below, machine_above;  /* label thresholds */
     int n_null;            /* rows of the human null ("calibration.null"); 0: none, permutation test instead */
     int null_size[TT_MAX_NULL_ROWS];    /* row r holds sets of null_size[r] sentences (increasing, ≥ 2) */
@@ -66,6 +72,10 @@ tt_status tt_sentence_features(tt_detector *d, const char *text, size_t start, s
 
 /* sigmoid(bias + Σ w_j (feat[id_j] − mean_j)/std_j); feat is indexed by TT_F_*. */
 double tt_detector_doc_prob(const tt_detector *d, const double *feat);
+
+/* The document's features (indexed by TT_F_*) behind r->document.score, copied to feat.
+ * Returns 0, or -1 when no sentence was scored (feat untouched). */
+int tt_result_doc_features(const tt_result *r, double feat[TT_N_FEATURES]);
 
 #ifdef __cplusplus
 }

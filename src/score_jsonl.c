@@ -12,6 +12,8 @@
 #include <cjson/cJSON.h>
 #endif
 
+#include "detect_internal.h"
+
 static char *error_line(const cJSON *id, const char *msg) {
     cJSON *o = cJSON_CreateObject();
     if (!o) return NULL;
@@ -36,7 +38,7 @@ static void add_num_or_null(cJSON *o, const char *key, double v, int ok) {
 }
 
 int tt_score_jsonl_line_ex(tt_detector *d, const tt_params *params, const char *line, size_t len, long lineno,
-                           int with_sentences, char **out) {
+                           int flags, char **out) {
     *out = NULL;
     while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) len--;
     size_t k = 0;
@@ -85,7 +87,16 @@ int tt_score_jsonl_line_ex(tt_detector *d, const tt_params *params, const char *
         add_num_or_null(o, "mmd2", D->mmd2, isfinite(D->mmd2));
         add_num_or_null(o, "mmd2_mp", D->mmd2_mp, isfinite(D->mmd2_mp));
         cJSON_AddNumberToObject(o, "n_sentences", (double)scored);
-        cJSON *arr = with_sentences ? cJSON_AddArrayToObject(o, "sentences") : NULL;
+        double feat[TT_N_FEATURES];
+        if (flags & TT_JSONL_FEATURES) {
+            if (tt_result_doc_features(r, feat) == 0) {
+                cJSON *fo = cJSON_AddObjectToObject(o, "features");
+                for (int i = 0; fo && i < TT_N_FEATURES; i++) add_num_or_null(fo, tt_feature_name(i), feat[i], isfinite(feat[i]));
+            } else {
+                cJSON_AddNullToObject(o, "features");
+            }
+        }
+        cJSON *arr = (flags & TT_JSONL_SENTENCES) ? cJSON_AddArrayToObject(o, "sentences") : NULL;
         for (size_t i = 0; arr && i < r->n_sentences; i++) {
             const tt_sentence *s = &r->sentences[i];
             cJSON *e = cJSON_CreateObject();

@@ -13,9 +13,15 @@
  * free()); *out is NULL only when out of memory (the caller prints an error line itself). */
 int tt_score_jsonl_line(tt_detector *d, const tt_params *params, const char *line, size_t len, long lineno,
                         char **out);
-/* The same; with_sentences adds "sentences": [{"start", "end", "score", "raw"}, ...] (byte offsets,
- * calibrated and raw MMD-MP scores, null when not scored) — `score --jsonl --sentences`. */
+/* What tt_score_jsonl_line_ex adds to a line (flags, or-ed). */
+enum {
+    TT_JSONL_SENTENCES = 1, /* "sentences": [{"start", "end", "score", "raw"}, ...] (byte offsets, calibrated and
+                               raw MMD-MP scores, null when not scored) — `score --jsonl --sentences` */
+    TT_JSONL_FEATURES = 2   /* "features": {name: value} of every document feature the calibration can use
+                               (docs/detector.md), null when no sentence was scored — `--features` */
+};
+/* The same, with what flags asks for. */
 int tt_score_jsonl_line_ex(tt_detector *d, const tt_params *params, const char *line, size_t len, long lineno,
-                           int with_sentences, char **out);
+                           int flags, char **out);
 
 #endif

@@ -106,6 +106,29 @@ static void golden(tt_detector *d, const char *dir) {
                r->document.mmd2, num(gf, "mmd2"), r->document.score, num(gd, "prob"), r->document.p_value);
         CHECK(dmmd <= TOL_MMD, "document mmd2 differs by %g", dmmd);
         CHECK(dprob <= TOL_PROB, "document probability differs by %g", dprob);
+        /* the features behind the probability: the golden's, and the length-aware ones from them */
+        double feat[TT_N_FEATURES];
+        CHECK(tt_result_doc_features(r, feat) == 0, "a scored document has features");
+        double dfeat = 0;
+        for (int i = 0; i < TT_F_LOG_N; i++) {
+            double g = num(gf, tt_feature_name(i)), rel = fabs(feat[i] - g) / (fabs(g) > 1 ? fabs(g) : 1);
+            if (rel > dfeat) dfeat = rel;
+        }
+        CHECK(dfeat <= TOL_LM, "document features differ from the golden by %g (relative)", dfeat);
+        CHECK(feat[TT_F_LOG_N] == log((double)scored) && feat[TT_F_CE_MEAN_X_LOG_N] == feat[TT_F_CE_MEAN] * log((double)scored) &&
+              feat[TT_F_SENT_MEAN_X_LOG_N] == feat[TT_F_SENT_MEAN] * log((double)scored) &&
+              feat[TT_F_MMD2_X_LOG_N] == feat[TT_F_MMD2] * log((double)scored), "log_n features of %zu sentences", scored);
+        CHECK(tt_detector_doc_prob(d, feat) == r->document.score, "the document probability is the calibration of these features");
+        /* a calibration with n_max counts longer texts as n_max sentences */
+        tt_det_config *dc = (tt_det_config *)tt_detector_config(d);
+        dc->n_max = 2;
+        tt_result *r2 = tt_detect(d, text, strlen(text), NULL, err, sizeof err);
+        double f2[TT_N_FEATURES];
+        CHECK(r2 && tt_result_doc_features(r2, f2) == 0 && f2[TT_F_LOG_N] == log(2.0) &&
+              f2[TT_F_CE_MEAN_X_LOG_N] == f2[TT_F_CE_MEAN] * log(2.0) && f2[TT_F_CE_MEAN] == feat[TT_F_CE_MEAN],
+              "n_max = 2 caps log_n of %zu sentences", scored);
+        dc->n_max = 0;
+        tt_result_free(r2);
         CHECK(r->document.tested && r->document.p_value > 0 && r->document.p_value <= 1, "document tested");
         CHECK(r->n_paragraphs == 1 && r->paragraphs[0].tested && r->paragraphs[0].p_value == r->document.p_value,
               "one paragraph with the document's sentences gets the same p-value");
@@ -308,6 +331,8 @@ static void behaviour(tt_detector *d) {
     r = run(d, "", NULL);
     CHECK(r && r->n_sentences == 0 && r->n_paragraphs == 0 && has_warning(r, "empty") && r->document.score < 0 &&
           r->document.label == TT_LABEL_UNCERTAIN && !r->document.tested, "empty text");
+    double feat[TT_N_FEATURES];
+    CHECK(r && tt_result_doc_features(r, feat) == -1, "an empty text has no document features");
     tt_result_free(r);
     r = run(d, " \n\t ", NULL);
     CHECK(r && has_warning(r, "empty"), "white space only is empty");
@@ -512,6 +537,25 @@ static void model_errors(const char *dir) {
           "missing calibration: %s", err);
     snprintf(js, sizeof js, base, "\"sent_mean\"");
     CHECK(tt_det_config_parse(js, 8, &c, err, sizeof err) != 0 && strstr(err, "mean"), "feature/mean length mismatch: %s", err);
+    snprintf(js, sizeof js, base, "\"log_n\",\"ce_mean_x_log_n\"");
+    CHECK(tt_det_config_parse(js, 8, &c, err, sizeof err) == 0 && c.feat[0] == TT_F_LOG_N && c.feat[1] == TT_F_CE_MEAN_X_LOG_N,
+          "length-aware features: %s", err);
+    CHECK(c.n_max == 0, "no n_max: no cap");
+    snprintf(js, sizeof js, base, "\"log_n\",\"n\"");
+    CHECK(tt_det_config_parse(js, 8, &c, err, sizeof err) != 0 && strstr(err, "ce_mean_x_log_n)"),
+          "the error lists every known feature: %s", err);
+    const char *capped = "{\"detector\":{\"feature\":\"final\",\"max_tokens\":8,\"phi_hidden\":4,\"phi_dim\":2,\"epsilon\":0.1,"
+                         "\"sigma\":1,\"sigma0\":1,\"n_ref\":4,\"ref_kxx_mean\":0.5,\"min_words\":5},"
+                         "\"calibration\":{\"sentence\":{\"a\":1,\"b\":0},\"thresholds\":{\"human_below\":0.3,\"machine_above\":0.8},"
+                         "\"document\":{\"features\":[\"log_n\"],\"mean\":[0],\"std\":[1],\"weights\":[1],\"bias\":0,\"n_max\":%s}}}";
+    snprintf(js, sizeof js, capped, "55");
+    CHECK(tt_det_config_parse(js, 8, &c, err, sizeof err) == 0 && c.n_max == 55, "n_max 55: %s", err);
+    snprintf(js, sizeof js, capped, "0.5");
+    CHECK(tt_det_config_parse(js, 8, &c, err, sizeof err) != 0 && strstr(err, "n_max"), "n_max below 1: %s", err);
+    snprintf(js, sizeof js, capped, "\"55\"");
+    CHECK(tt_det_config_parse(js, 8, &c, err, sizeof err) != 0 && strstr(err, "n_max"), "n_max not a number: %s", err);
+    for (int i = 0; i < TT_N_FEATURES; i++) CHECK(tt_feature_name(i) && *tt_feature_name(i), "feature %d has a name", i);
+    CHECK(tt_feature_name(-1) == NULL && tt_feature_name(TT_N_FEATURES) == NULL, "no name out of range");
 }
 
 /* A copy of the null fixture with `from` in its metadata replaced by `to` (same length) opens with an

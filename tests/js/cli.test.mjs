@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -301,6 +301,36 @@ test('score --jsonl --sentences: per-sentence spans and scores equal detect --js
   assert.equal(a.score, d.document.score);
   assert.deepEqual(b.sentences, []);
   assert.equal(cli(['detect', '--sentences', '--model', MODEL], PROSE).status, 2, '--sentences belongs to score');
+});
+
+// the metadata JSON of a .ttm file (docs/model-format.md: a 40-byte header, json_len at byte 8)
+const ttmMeta = (path) => {
+  const b = readFileSync(path);
+  return JSON.parse(b.subarray(40, 40 + b.readUInt32LE(8)).toString('utf8'));
+};
+
+test('score --jsonl --features: the document features, and the score is their calibration', () => {
+  const r = cli(['score', '--jsonl', '--features', '--model', MODEL],
+    JSON.stringify({ id: 1, text: PROSE }) + '\n' + JSON.stringify({ id: 2, text: 'Too short.' }) + '\n');
+  assert.equal(r.status, 0, r.stderr);
+  const [a, b] = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(Object.keys(a), ['id', 'score', 'label', 'p_value', 'mmd2', 'mmd2_mp', 'n_sentences', 'features']);
+  const f = a.features;
+  assert.deepEqual(Object.keys(f), ['sent_mean', 'mmd2', 'logprob', 'entropy', 'fastdetect', 'ce_mean', 'log_n',
+    'sent_mean_x_log_n', 'mmd2_x_log_n', 'ce_mean_x_log_n']);
+  const near = (x, y, what) => assert.ok(Math.abs(x - y) <= 1e-5 * Math.max(1, Math.abs(y)), `${what}: ${x} vs ${y}`);
+  near(f.log_n, Math.log(a.n_sentences), 'log_n');
+  near(f.sent_mean, a.mmd2_mp + 1, 'sent_mean = mmd2_mp + 1');
+  near(f.mmd2, a.mmd2, 'mmd2');
+  near(f.ce_mean_x_log_n, f.ce_mean * f.log_n, 'ce_mean_x_log_n');
+  near(f.sent_mean_x_log_n, f.sent_mean * f.log_n, 'sent_mean_x_log_n');
+  near(f.mmd2_x_log_n, f.mmd2 * f.log_n, 'mmd2_x_log_n');
+  const doc = ttmMeta(MODEL).calibration.document;
+  const z = doc.features.reduce((acc, name, i) => acc + doc.weights[i] * (f[name] - doc.mean[i]) / doc.std[i], doc.bias);
+  near(a.score, 1 / (1 + Math.exp(-z)), 'score = sigmoid(calibration of the features)');
+  assert.equal(b.n_sentences, 0);
+  assert.equal(b.features, null, 'no scored sentence: no features');
+  assert.equal(cli(['detect', '--features', '--model', MODEL], PROSE).status, 2, '--features belongs to score');
 });
 
 const SHIPPED = join(root, 'models/telltale-small.ttm');
