@@ -319,6 +319,11 @@ def fit_ce(zt):
 
 def cv_auroc(F, y, w, cols, folds=5, seed=0):
     """Cross-validated document AUROC of the logistic model on the given feature columns."""
+    return float(roc_auc_score(y, cv_predict(F, y, w, cols, folds, seed)))
+
+
+def cv_predict(F, y, w, cols, folds=5, seed=0):
+    """Cross-validated P(machine) of each row from the logistic model on the given feature columns."""
     rng = np.random.default_rng(seed)
     fold = rng.integers(0, folds, len(y))
     pred = np.zeros(len(y))
@@ -327,18 +332,13 @@ def cv_auroc(F, y, w, cols, folds=5, seed=0):
         mu, sd = F[tr][:, cols].mean(0), F[tr][:, cols].std(0) + 1e-9
         m = LogisticRegression(C=1.0, max_iter=1000).fit((F[tr][:, cols] - mu) / sd, y[tr], sample_weight=w[tr])
         pred[te] = m.predict_proba((F[te][:, cols] - mu) / sd)[:, 1]
-    return float(roc_auc_score(y, pred))
+    return pred
 
 
-def calibrate(kern, ref, zv, docs_v, ce, names):
-    s, (x, p) = sentence_scores(kern, ref, zv)
-    lr = LogisticRegression(C=10.0).fit(s[:, None], zv["label"])
-    sent = {"a": float(lr.coef_[0, 0]), "b": float(lr.intercept_[0])}
-    feats = doc_features(s, x, p, zv, ref, kern, ce)
-    keys = sorted(feats)
-    cols = [DOC_FEATURES.index(n) for n in names]
-    F = np.array([feats[k] for k in keys])[:, cols]
-    y = np.array([docs_v[k]["label"] for k in keys])
+def fit_document(F, y, domains, names):
+    """The document/paragraph calibration: a logistic model on the feature columns F [n_docs, len(names)]
+    of validation documents with labels y and domains, and the label thresholds → (document, thresholds,
+    info) as the model's "calibration" section holds them (docs/model-format.md)."""
     mu, sd = F.mean(0), F.std(0) + 1e-9
     # weight human texts up so that both classes count equally
     w = np.where(y == 0, (y == 1).sum() / max((y == 0).sum(), 1), 1.0)
@@ -353,8 +353,8 @@ def calibrate(kern, ref, zv, docs_v, ce, names):
     prob = clf.predict_proba((F - mu) / sd)[:, 1]
     # thresholds on validation: "machine" where at most 1 % of human texts of any domain land,
     # "human" below the level that keeps 90 % of machine texts out of it.
-    doms = sorted({docs_v[k]["domain"] for k in keys})
-    hum_p = {d: prob[(y == 0) & np.array([docs_v[k]["domain"] == d for k in keys])] for d in doms}
+    domains = np.asarray(domains)
+    hum_p = {d: prob[(y == 0) & (domains == d)] for d in sorted(set(domains.tolist()))}
     q99 = max(np.quantile(v, 0.99) for v in hum_p.values() if len(v) >= 20)
     machine_above = float(min(max(q99, 0.5), 0.99))
     human_below = float(min(np.quantile(prob[y == 1], 0.10), machine_above - 0.05))
@@ -362,11 +362,23 @@ def calibrate(kern, ref, zv, docs_v, ce, names):
     doc = {"features": list(names), "mean": mu.tolist(), "std": sd.tolist(),
            "weights": clf.coef_[0].tolist(), "bias": float(clf.intercept_[0])}
     info = {"val_doc_auroc": float(roc_auc_score(y, prob)),
-            "val_sentence_auroc": float(roc_auc_score(zv["label"], s)),
             "val_fpr_at_machine_above": {d: float((v >= machine_above).mean()) for d, v in hum_p.items() if len(v)},
-            "val_docs": len(keys), "feature_ablation_cv_auroc": ablation}
-    return {"sentence": sent, "document": doc,
-            "thresholds": {"human_below": human_below, "machine_above": machine_above}}, info
+            "val_docs": int(len(y)), "feature_ablation_cv_auroc": ablation}
+    return doc, {"human_below": human_below, "machine_above": machine_above}, info
+
+
+def calibrate(kern, ref, zv, docs_v, ce, names):
+    s, (x, p) = sentence_scores(kern, ref, zv)
+    lr = LogisticRegression(C=10.0).fit(s[:, None], zv["label"])
+    sent = {"a": float(lr.coef_[0, 0]), "b": float(lr.intercept_[0])}
+    feats = doc_features(s, x, p, zv, ref, kern, ce)
+    keys = sorted(feats)
+    cols = [DOC_FEATURES.index(n) for n in names]
+    F = np.array([feats[k] for k in keys])[:, cols]
+    y = np.array([docs_v[k]["label"] for k in keys])
+    doc, thresholds, info = fit_document(F, y, [docs_v[k]["domain"] for k in keys], names)
+    info["val_sentence_auroc"] = float(roc_auc_score(zv["label"], s))
+    return {"sentence": sent, "document": doc, "thresholds": thresholds}, info
 
 
 def main():

@@ -35,15 +35,16 @@ LOGO_GENERATORS = ["gpt-3.5-turbo", "gpt-4", "claude-3-opus", "gemini-1.0-pro", 
 
 # ---- running the C engine ----------------------------------------------------------------------
 
-def score_cli(model, texts, sentences=False, chunk=400):
-    """texts: list of str → list of result dicts from `telltale score --jsonl`."""
+def score_cli(model, texts, sentences=False, chunk=400, features=False):
+    """texts: list of str → list of result dicts from `telltale score --jsonl` (--sentences, --features)."""
     if not os.path.exists(CLI):
         sys.exit(f"{CLI} missing: run `npm run build` first")
     out = []
     t = time.time()
     for b in range(0, len(texts), chunk):
         lines = "".join(json.dumps({"id": b + i, "text": x}) + "\n" for i, x in enumerate(texts[b:b + chunk]))
-        cmd = [CLI, "score", "--jsonl", "--model", model] + (["--sentences"] if sentences else [])
+        cmd = ([CLI, "score", "--jsonl", "--model", model] + (["--sentences"] if sentences else []) +
+               (["--features"] if features else []))
         p = subprocess.run(cmd, input=lines, capture_output=True, text=True)
         if p.returncode != 0:
             sys.exit(f"telltale score failed ({p.returncode}): {p.stderr.strip()}")
@@ -89,6 +90,43 @@ def doc_metrics(docs, res):
          "human_label_machine": rnd(((lab == "human") & (y == 1)).sum() / max((y == 1).sum(), 1)),
          "unscored": int(np.isnan(s).sum())}
     return m
+
+
+LENGTH_BINS = {"1-4": (1, 5), "5-9": (5, 10), "10-19": (10, 20), "20+": (20, 1 << 30)}
+
+
+def calibration_error(p, y, w, n_bins=10):
+    """Expected calibration error: Σ_bins (weight share) · |mean P(machine) − weighted machine share|,
+    10 equal-width bins of P."""
+    b = np.minimum((p * n_bins).astype(int), n_bins - 1)
+    err = 0.0
+    for k in range(n_bins):
+        m = b == k
+        if m.any():
+            err += w[m].sum() / w.sum() * abs(np.average(p[m], weights=w[m]) - np.average(y[m], weights=w[m]))
+    return float(err)
+
+
+def calibration(docs, res):
+    """How well the document score reads as a probability: ECE with human and machine texts weighted
+    equally (the calibration's own prior), over all scored documents and by scored sentences, and
+    the reliability table (per bin of P: mean P, weighted machine share, documents)."""
+    y = np.array([d["label"] for d in docs])
+    s = np.array([np.nan if r.get("score") is None else r["score"] for r in res])
+    n = np.array([r.get("n_sentences", 0) for r in res])
+    ok = ~np.isnan(s)
+    y, s, n = y[ok], s[ok], n[ok]
+    w = np.where(y == 0, (y == 1).sum() / max((y == 0).sum(), 1), 1.0)
+    out = {"ece": rnd(calibration_error(s, y, w)), "ece_by_sentences": {}}
+    for name, (lo, hi) in LENGTH_BINS.items():
+        m = (n >= lo) & (n < hi)
+        if len(set(y[m].tolist())) == 2:
+            out["ece_by_sentences"][name] = {"ece": rnd(calibration_error(s[m], y[m], w[m])), "n": int(m.sum())}
+    b = np.minimum((s * 10).astype(int), 9)
+    out["reliability"] = [{"bin": f"{k / 10:.1f}-{(k + 1) / 10:.1f}", "mean_score": rnd(s[b == k].mean()),
+                           "machine_share": rnd(np.average(y[b == k], weights=w[b == k])), "n": int((b == k).sum())}
+                          for k in range(10) if (b == k).any()]
+    return out
 
 
 def breakdown(docs, res, key):
@@ -317,6 +355,7 @@ def main():
     report["document"] = doc_metrics(test, res)
     report["per_generator"] = breakdown(test, res, "generator")
     report["per_domain"] = breakdown(test, res, "domain")
+    report["calibration"] = calibration(test, res)
     fdg = [i for i, d in enumerate(test) if d["source"] == "fast-detect-gpt"]
     report["fast_detect_gpt_sets"] = {"pooled": doc_metrics([test[i] for i in fdg], [res[i] for i in fdg]),
                                       "per_generator": breakdown([test[i] for i in fdg], [res[i] for i in fdg], "generator")}
@@ -430,6 +469,10 @@ def summary(r):
     print(f"document AUROC {d['auroc']}  TPR@1%FPR {d['tpr_at_1pct_fpr']}  FPR(default) {d['fpr_default']}  "
           f"TPR(default) {d['tpr_default']}  uncertain(human) {d['uncertain_human']}")
     print(f"sentence AUROC {r['sentence']['auroc']} over {r['sentence']['n_sentences']} sentences")
+    if "calibration" in r:
+        c = r["calibration"]
+        print(f"calibration error (ECE, classes weighted equally) {c['ece']}; by scored sentences "
+              + ", ".join(f"{k} {v['ece']} ({v['n']})" for k, v in c["ece_by_sentences"].items()))
     print(f"two-sample test: {r['two_sample_test']['test']}")
     for k, v in r["two_sample_test"].items():
         if isinstance(v, dict) and "power_mean" in v:

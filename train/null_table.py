@@ -159,7 +159,8 @@ def read_by_source(path, cap=None, seed=7):
 def held_out_corpus(model, path, corpus_null=0, recs=None):
     """The model's own test (its null) on the human texts the LM's pretraining held out (pretrain.py's
     *_val.jsonl: 1 % of the corpora, by hash): the type-I error (α = 0.05) of each source's first 5 /
-    10 sentences — human genres outside the pair sets, seen neither by the detector nor by the LM.
+    10 sentences — human genres outside the pair sets, seen neither by the detector nor by the LM —
+    and the labels of whole texts (their first 60 sentences).
     corpus_null > 0 (an experiment, not shipped): also a null of the validation human texts plus
     corpus_null texts per source of the LM's *training* corpus (the same genres, other texts), with
     both nulls' power on 1,500 validation machine texts."""
@@ -191,6 +192,19 @@ def held_out_corpus(model, path, corpus_null=0, recs=None):
         for name, (sizes, rows) in nulls.items():
             pw = [null_p_value(sizes, rows, k, s[k - 1]) <= 0.05 for s in mstats if len(s) >= k]
             print(f"  power on validation machine texts with the {name}: {np.mean(pw):.3f} ({len(pw)})")
+    # the labels of whole texts (up to their first 60 sentences): the calibrated score gains weight
+    # with length, so long human texts are where a false `machine` would show
+    out = []
+    for src in sorted(by):
+        texts = [" ".join(doc_sentences(r["text"], False)[:60]) for r in by[src][:400]]
+        if len(texts) < 20:
+            continue
+        res = [x for x in score_cli(model, texts) if x.get("score") is not None]
+        lab = [x["label"] for x in res]
+        out.append(f"{src} machine {np.mean([l == 'machine' for l in lab]):.3f} / uncertain "
+                   f"{np.mean([l == 'uncertain' for l in lab]):.2f} (of {len(res)}, median "
+                   f"{int(np.median([x['n_sentences'] for x in res]))} sentences, mean score {np.mean([x['score'] for x in res]):.3f})")
+    print("whole held-out corpus texts (first 60 sentences), labels: " + ", ".join(out))
 
 
 def main():

@@ -5,9 +5,11 @@
                    kernel (+ MMD-D and CE baselines) → reference set → calibration on validation
                    (train/work/detector_main.pt)
   3. export.py     models/telltale-small.ttm
+     recalibrate.py  the document calibration refitted, length-aware, on the features the C engine
+                   computes for the validation texts (build/telltale: the pipeline builds the native
+                   part first)
   4. null_table.py  the paragraph test's human null, from validation human texts scored by the C
-                   engine (build/telltale: the pipeline builds the native part first), written into
-                   the model
+                   engine, written into the model
   5. the same detector without one domain / one generator at a time (train/work/lodo_*.ttm,
      logo_*.ttm) for evaluate.py's leave-one-out numbers
 
@@ -15,7 +17,7 @@ Options: --lm-minutes, --kernel-minutes, --finetune-blocks, --finetune-minutes,
 --leave-out-finetune-minutes, --no-leave-out, --gpu, --finetune-from.
 The leave-one-out detectors get a third of the kernel budget (10 of them).
 Data: $TELLTALE_DATA (default ../shared/data). Stages 2–5 take ~120 min on 2 cores, ~83 min after a
-GPU fine-tuning run (models/README.md; the human nulls are ~1 min per model).
+GPU fine-tuning run (models/README.md; recalibration and the human null are ~1.5 and ~1 min per model).
 
 Two ways to make the LM (stage 1) and fine-tune its top blocks (start of stage 2):
   CPU (default)  4 layers on 41 MB of the corpora, --lm-minutes of wall clock (55 min ≈ 4 M tokens);
@@ -67,7 +69,7 @@ def main():
                     help="take every detector's fine-tuned blocks from finetune.py's files in DIR")
     a = ap.parse_args()
     from evaluate import LODO_DOMAINS, LOGO_GENERATORS
-    # the native CLI scores validation texts for the human null (stage 4); no wasm build needed
+    # the native CLI scores validation texts for the calibration and the human null; no wasm build needed
     subprocess.run(["node", os.path.join(ROOT, "scripts", "build.mjs"), "native"], check=True)
 
     if not os.path.exists(os.path.join(WORK, "pretrain.json")):
@@ -92,6 +94,7 @@ def main():
         run("detector.py", "--minutes", str(a.kernel_minutes), "--baselines", "--tag", "main", *ft(a.finetune_minutes))
     shipped = os.path.join(ROOT, "models", "telltale-small.ttm")
     run("export.py", "--tag", "main", "--out", shipped)
+    run("recalibrate.py", "--model", shipped)
     run("null_table.py", "--model", shipped)
     if a.no_leave_out:
         return
@@ -102,12 +105,14 @@ def main():
         if not os.path.exists(os.path.join(WORK, f"detector_{tag}.pt")):
             run("detector.py", "--minutes", short, "--exclude-domain", dom, "--tag", tag, *short_ft)
         run("export.py", "--tag", tag, "--out", os.path.join(WORK, f"{tag}.ttm"))
+        run("recalibrate.py", "--model", os.path.join(WORK, f"{tag}.ttm"))
         run("null_table.py", "--model", os.path.join(WORK, f"{tag}.ttm"), "--exclude-domain", dom)
     for g in LOGO_GENERATORS:
         tag = f"logo_{g}"
         if not os.path.exists(os.path.join(WORK, f"detector_{tag}.pt")):
             run("detector.py", "--minutes", short, "--exclude-generator", g, "--tag", tag, *short_ft)
         run("export.py", "--tag", tag, "--out", os.path.join(WORK, f"{tag}.ttm"))
+        run("recalibrate.py", "--model", os.path.join(WORK, f"{tag}.ttm"))
         run("null_table.py", "--model", os.path.join(WORK, f"{tag}.ttm"))
 
 
