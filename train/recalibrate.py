@@ -25,6 +25,7 @@ for texts of 1-4, 5-9, 10-19 and 20+ scored sentences.
 import argparse
 import json
 import os
+import sys
 
 import numpy as np
 
@@ -49,6 +50,10 @@ def validation_features(model, meta):
             if not left_out(d, prov.get("excluded_domain"), prov.get("excluded_generator"))]
     res = score_cli(model, [d["text"] for d in docs], features=True)
     keep = [i for i, r in enumerate(res) if r.get("features")]
+    if not keep:
+        errs = [r["error"] for r in res if "error" in r][:1]
+        sys.exit(f"recalibrate: the engine scored none of the {len(docs)} validation documents with {model}"
+                 + (f" (first error: {errs[0]})" if errs else ""))
     names = list(res[keep[0]]["features"])
     F = np.array([[np.nan if res[i]["features"][n] is None else res[i]["features"][n] for n in names] for i in keep])
     y = np.array([docs[i]["label"] for i in keep])
@@ -85,7 +90,12 @@ def main():
                     "(default: the 99th percentile of the validation documents' scored sentences; 0: no cap)")
     ap.add_argument("--compare", action="store_true", help="only print the CV AUROC of candidate feature sets")
     a = ap.parse_args()
-    meta, tensors = read_ttm(a.model)
+    try:
+        meta, tensors = read_ttm(a.model)
+    except (OSError, ValueError) as e:
+        ap.error(f"cannot read the model: {e}")
+    if "detector" not in meta or "calibration" not in meta:
+        ap.error(f"{a.model} has no detector and calibration to refit (an LM-only model?)")
     F, y, dom, names, n = validation_features(a.model, meta)
     # beyond the lengths it was fitted on, the calibration would extrapolate: longer texts count as n_max
     n_max = float(np.ceil(np.percentile(n, 99))) if a.n_max is None else a.n_max
