@@ -73,8 +73,8 @@ tt_status tt_sentence_features(tt_detector *d, const char *text, size_t start, s
 /* sigmoid(bias + Σ w_j (feat[id_j] − mean_j)/std_j); feat is indexed by TT_F_*. */
 double tt_detector_doc_prob(const tt_detector *d, const double *feat);
 
-/* The document's features (indexed by TT_F_*) behind r->document.score, copied to feat.
- * Returns 0, or -1 when no sentence was scored (feat untouched). */
+/* The document's features (indexed by TT_F_*) behind r->document.score, copied to feat; r must come
+ * from tt_detect. Returns 0, or -1 when no sentence was scored (feat untouched). */
 int tt_result_doc_features(const tt_result *r, double feat[TT_N_FEATURES]);
 
 #ifdef __cplusplus
