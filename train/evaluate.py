@@ -95,16 +95,17 @@ def doc_metrics(docs, res):
 LENGTH_BINS = {"1-4": (1, 5), "5-9": (5, 10), "10-19": (10, 20), "20+": (20, 1 << 30)}
 
 
-def calibration_error(p, y, w, n_bins=10):
-    """Expected calibration error: Σ_bins (weight share) · |mean P(machine) − weighted machine share|,
-    10 equal-width bins of P."""
-    b = np.minimum((p * n_bins).astype(int), n_bins - 1)
-    err = 0.0
-    for k in range(n_bins):
-        m = b == k
-        if m.any():
-            err += w[m].sum() / w.sum() * abs(np.average(p[m], weights=w[m]) - np.average(y[m], weights=w[m]))
-    return float(err)
+def prob_bins(p, n_bins=10):
+    """The bin of each probability among n_bins equal-width bins of [0, 1]."""
+    return np.minimum((p * n_bins).astype(int), n_bins - 1)
+
+
+def calibration_error(p, y, w):
+    """Expected calibration error: Σ_bins (weight share) · |mean P(machine) − weighted machine share|."""
+    b = prob_bins(p)
+    return float(sum(w[b == k].sum() / w.sum() * abs(np.average(p[b == k], weights=w[b == k]) -
+                                                       np.average(y[b == k], weights=w[b == k]))
+                     for k in np.unique(b)))
 
 
 def calibration(docs, res):
@@ -122,10 +123,10 @@ def calibration(docs, res):
         m = (n >= lo) & (n < hi)
         if len(set(y[m].tolist())) == 2:
             out["ece_by_sentences"][name] = {"ece": rnd(calibration_error(s[m], y[m], w[m])), "n": int(m.sum())}
-    b = np.minimum((s * 10).astype(int), 9)
+    b = prob_bins(s)
     out["reliability"] = [{"bin": f"{k / 10:.1f}-{(k + 1) / 10:.1f}", "mean_score": rnd(s[b == k].mean()),
                            "machine_share": rnd(np.average(y[b == k], weights=w[b == k])), "n": int((b == k).sum())}
-                          for k in range(10) if (b == k).any()]
+                          for k in np.unique(b)]
     return out
 
 

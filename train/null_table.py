@@ -84,9 +84,7 @@ def write_null(model, sizes, rows, source):
     meta["calibration"]["null"] = {"statistic": "mmd2_mp", "sizes": sizes, "counts": [len(r) for r in rows],
                                    "source": source}
     tensors["detector.null_stat"] = np.concatenate(rows).astype(np.float32)
-    tmp = model + ".tmp"
-    write_ttm(tmp, meta, tensors)
-    os.replace(tmp, model)
+    write_ttm(model, meta, tensors)
 
 
 def compare(model, recs, exclude_domain):

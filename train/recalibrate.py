@@ -105,13 +105,12 @@ def main():
     if a.compare:
         bins = {k: (n >= lo) & (n < hi) for k, (lo, hi) in LENGTH_BINS.items()}
         for k, feats in CANDIDATES.items():
-            cols = [names.index(n) for n in feats]
-            p = cv_predict(F[:, cols], y, w, list(range(len(cols))))
+            p = cv_predict(F, y, w, [names.index(f) for f in feats])
             ece = {b: round(calibration_error(p[m], y[m], w[m]), 3) for b, m in bins.items()}
             log(f"{k:30s} 5-fold CV validation document AUROC {auroc(y, p):.4f}; ECE by sentences {ece}")
         return
     want = a.features.split(",") if a.features else default_features(meta["calibration"]["document"]["features"])
-    unknown = [n for n in want if n not in names]
+    unknown = [f for f in want if f not in names]
     if unknown:
         ap.error(f"unknown feature(s) {unknown}; the engine computes {names}")
     cols = [names.index(n) for n in want]
@@ -129,9 +128,7 @@ def main():
                                              "val_docs": info["val_docs"],
                                              "cv_auroc": info["feature_ablation_cv_auroc"]["all"],
                                              "val_fpr_at_machine_above": info["val_fpr_at_machine_above"]})
-    tmp = a.model + ".tmp"
-    write_ttm(tmp, meta, tensors)
-    os.replace(tmp, a.model)
+    write_ttm(a.model, meta, tensors)
     log(f"wrote {os.path.relpath(a.model, ROOT)}: {json.dumps(info['feature_ablation_cv_auroc'])}")
 
 

@@ -8,6 +8,7 @@ The C loader (src/model.c) reads what write_ttm writes; tests/c/test_model.c che
 committed fixture tests/fixtures/tiny.ttm.
 """
 import json
+import os
 import struct
 import zlib
 
@@ -40,7 +41,8 @@ def quantize_rows(w):
 
 
 def write_ttm(path, meta, tensors):
-    """Write a model file: header, metadata JSON, tensor table, 64-byte-aligned payload."""
+    """Write a model file: header, metadata JSON, tensor table, 64-byte-aligned payload. Written to
+    path + ".tmp" and renamed, so that rewriting a model in place never leaves half a file."""
     js = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     if b"\0" in js:
         raise ValueError("metadata JSON must not contain NUL")
@@ -76,12 +78,14 @@ def write_ttm(path, meta, tensors):
     payload_offset = _align(table_end)
     crc = zlib.crc32(bytes(payload)) & 0xFFFFFFFF
     header = HEADER.pack(MAGIC, VERSION, len(js), len(entries), payload_offset, len(payload), crc, 0)
-    with open(path, "wb") as f:
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
         f.write(header)
         f.write(js)
         f.write(b"".join(entries))
         f.write(b"\0" * (payload_offset - table_end))
         f.write(payload)
+    os.replace(tmp, path)
 
 
 def read_ttm(path):
