@@ -283,11 +283,15 @@ test('score --jsonl: one line per input, ids kept, bad lines reported, order kep
   assert.deepEqual(again.stdout.trimEnd().split('\n').map((l) => JSON.parse(l)), out.slice(0, 2));
 });
 
-test('score --jsonl --sentences: per-sentence spans and scores equal detect --json', () => {
-  const r = cli(['score', '--jsonl', '--sentences', '--model', MODEL],
-    JSON.stringify({ id: 1, text: PROSE }) + '\n' + JSON.stringify({ id: 2, text: '' }) + '\n');
+// `score --jsonl FLAG` on texts (ids 1, 2, …) with the test model → the parsed output lines
+const scoreJsonl = (flag, texts) => {
+  const r = cli(['score', '--jsonl', flag, '--model', MODEL], texts.map((text, i) => JSON.stringify({ id: i + 1, text }) + '\n').join(''));
   assert.equal(r.status, 0, r.stderr);
-  const [a, b] = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+  return r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+};
+
+test('score --jsonl --sentences: per-sentence spans and scores equal detect --json', () => {
+  const [a, b] = scoreJsonl('--sentences', [PROSE, '']);
   assert.deepEqual(Object.keys(a), ['id', 'score', 'label', 'p_value', 'mmd2', 'mmd2_mp', 'n_sentences', 'sentences']);
   const d = detectJson(PROSE);
   const sents = d.paragraphs.flatMap((p) => p.sentences);
@@ -310,10 +314,7 @@ const ttmMeta = (path) => {
 };
 
 test('score --jsonl --features: the document features, and the score is their calibration', () => {
-  const r = cli(['score', '--jsonl', '--features', '--model', MODEL],
-    JSON.stringify({ id: 1, text: PROSE }) + '\n' + JSON.stringify({ id: 2, text: 'Too short.' }) + '\n');
-  assert.equal(r.status, 0, r.stderr);
-  const [a, b] = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+  const [a, b] = scoreJsonl('--features', [PROSE, 'Too short.']);
   assert.deepEqual(Object.keys(a), ['id', 'score', 'label', 'p_value', 'mmd2', 'mmd2_mp', 'n_sentences', 'features']);
   const f = a.features;
   assert.deepEqual(Object.keys(f), ['sent_mean', 'mmd2', 'logprob', 'entropy', 'fastdetect', 'ce_mean', 'log_n',
