@@ -1,7 +1,7 @@
 """Probe: four cheap ideas for the fine-tuned detector, checked on the validation split only
 (not part of the pipeline; models/README.md, "What was tried", reports what they gave).
 
-All four start from the blocks finetune.py fine-tuned on a GPU (`--finetuned`, default
+adversarial, head and ood start from the blocks finetune.py fine-tuned on a GPU (`--finetuned`, default
 train/work/gpu_ft) and the cached prefix states of detector.py (the detector's train sample and
 validation sentences through the frozen bottom blocks).
 
