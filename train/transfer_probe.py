@@ -1,4 +1,4 @@
-"""Probe: four cheap ideas for the fine-tuned detector, checked on the validation split only
+"""Probe: five cheap ideas for the fine-tuned detector, checked on the validation split only
 (not part of the pipeline; models/README.md, "What was tried", reports what they gave).
 
 adversarial, head and ood start from the blocks finetune.py fine-tuned on a GPU (`--finetuned`, default
@@ -12,6 +12,8 @@ validation sentences through the frozen bottom blocks).
                state through a gradient-reversal layer, so the blocks are pushed to forget the
                domain. Reports the left-out domain's validation document AUROC (mean head logit
                over a text's sentences) and the other domains' sentence and document AUROC.
+               --extra-human reddit adds the held-out corpus's Reddit sentences (texts the LM never
+               trained on) to the human train sentences: does human text of one more genre help?
   head         The main detector's linear head (logistic regression on the mean final state)
                against a small MLP on the same state, and a document model on the mean of a
                text's sentence states with and without their spread (std) across sentences.
@@ -98,6 +100,32 @@ def drop_domain(z, domain):
     return {k: v[~out] for k, v in z.items()}, out
 
 
+def with_extra_human(zt, sources, k, per_text=15):
+    """zt plus the sentences (≤ per_text per text, ≥ MIN_WORDS words) of the held-out corpus texts of
+    these sources as human sentences of domain 'corpus-<source>' (prefix states through the frozen
+    bottom blocks, as detector.prefix_sets)."""
+    from detector import MIN_WORDS
+    from features import n_words, split_sentences
+    from finetune import encode_batch, prefix_states
+    lm, tok, cfg = load_lm()
+    sents, doms = [], []
+    with open(os.path.join(WORK, "corpus_full_val.jsonl")) as fh:
+        for line in fh:
+            r = json.loads(line)
+            if r["source"] in sources:
+                s = [x for x in split_sentences(r["text"]) if n_words(x) >= MIN_WORDS][:per_text]
+                sents += s
+                doms += ["corpus-" + r["source"]] * len(s)
+    if not sents:
+        raise SystemExit(f"no held-out corpus text of {sources}")
+    ids, n = encode_batch(tok, sents, zt["P"].shape[1] - 1)
+    P = prefix_states(lm, ids, n, cfg.n_layers - k)  # k: the number of fine-tuned top blocks
+    log(f"extra human sentences: {len(sents)} from {sources}")
+    extra = {"P": P, "n_tokens": n, "owner": np.full(len(sents), -1), "label": np.zeros(len(sents), np.int64),
+             "domain": np.array(doms, dtype=object), "generator": np.array(["human"] * len(sents), dtype=object)}
+    return {k: np.concatenate([zt[k], extra[k]]) for k in zt}
+
+
 class GradReverse(torch.autograd.Function):
     """Identity forward; the gradient times −lam backward."""
 
@@ -117,6 +145,8 @@ def adversarial(a):
     rng = np.random.default_rng(0)
     top, d, _, docs_v, zt, zv = setup(a.finetuned, f"lodo_{a.domain}")
     zt, _ = drop_domain(zt, a.domain)
+    if a.extra_human:
+        zt = with_extra_human(zt, a.extra_human.split(","), len(top.blocks))
     out_v = np.array([left_out({"domain": x, "label": 1, "generator": ""}, a.domain, None) for x in zv["domain"]])
     strata = [STRATUM_OF.get(x, x) for x in zt["domain"]]
     doms = sorted(set(strata))
@@ -167,8 +197,9 @@ def adversarial(a):
             hist.append(evaluate(step))
         if done:
             break
-    out = os.path.join(WORK, f"transfer_probe_adversarial_{a.domain}_lam{a.lam}.json")
-    write_json(out, {"domain": a.domain, "lam": a.lam, "minutes": a.minutes, "lr": a.lr, "batch": a.batch,
+    extra = f"_extra-{a.extra_human.replace(',', '-')}" if a.extra_human else ""
+    out = os.path.join(WORK, f"transfer_probe_adversarial_{a.domain}_lam{a.lam}{extra}.json")
+    write_json(out, {"domain": a.domain, "lam": a.lam, "extra_human": a.extra_human, "minutes": a.minutes, "lr": a.lr, "batch": a.batch,
                      "steps": step, "history": hist})
     log("wrote", out)
 
@@ -303,6 +334,9 @@ def main():
     p.add_argument("--lr", type=float, default=5e-5)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--eval-every", type=int, default=150)
+    p.add_argument("--extra-human", metavar="SOURCES", default=None,
+                   help="add the sentences of these held-out corpus sources (comma-separated, e.g. reddit; "
+                   "train/work/corpus_full_val.jsonl, texts the LM never trained on) to the human train sentences")
     sub.add_parser("head")
     sub.add_parser("zeroshot")
     p = sub.add_parser("ood")
