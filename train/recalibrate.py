@@ -1,7 +1,7 @@
 """Stage 3b: the document/paragraph calibration refitted on the features the C engine computes,
 written into a model file (calibration.document and calibration.thresholds, docs/model-format.md).
 
-  python3 train/recalibrate.py [--model models/telltale-small.ttm] [--features a,b,...] [--compare]
+  python3 train/recalibrate.py [--model models/telltale-small.ttm] [--features a,b,...] [--compare | --labels]
 
 Why: detector.py fits its first calibration in PyTorch on at most 15 sentences per validation text;
 the engine reads every sentence of a text, in int8. And a mean over 3 sentences is weaker evidence
@@ -17,6 +17,10 @@ left-out domain or generator dropped, as its provenance says) are scored by the 
 are fitted by detector.fit_document, the same rules as detector.py (machine_above: ≤ 1 % of every
 validation domain's human texts; human_below: 90 % of machine texts above it). The sentence
 calibration and the human null are kept. The test split is never read.
+
+--labels: only print, under the model's own calibration, the share of each validation generator's
+texts (≥ 20) that the `human` threshold labels human, and the threshold that would keep every one of
+them at ≤ 10 % (with the share of human texts still labelled human there).
 
 --compare: only print, for candidate feature sets, the 5-fold cross-validated validation document
 AUROC and the calibration error of P(machine) (ECE over 10 bins, human texts weighted as in the fit)
@@ -43,7 +47,7 @@ CANDIDATES = {"means only": BASE, "+ log_n": BASE + ["log_n"], "+ log_n, ce_mean
 
 def validation_features(model, meta):
     """Engine features of the model's validation documents → (features [n_docs, names], y, domains,
-    names, scored sentences n)."""
+    names, scored sentences n, generators, the engine's document scores)."""
     prov = meta.get("provenance") or {}
     recs = assign_splits(load_all())
     docs = [d for d in detector_docs(recs)[1]
@@ -59,8 +63,26 @@ def validation_features(model, meta):
     y = np.array([docs[i]["label"] for i in keep])
     dom = [docs[i]["domain"] for i in keep]
     n = np.array([res[i]["n_sentences"] for i in keep], dtype=float)
+    gen = np.array([docs[i]["generator"] for i in keep])
+    score = np.array([res[i]["score"] for i in keep], dtype=float)
     log(f"{len(keep)} of {len(docs)} validation documents scored ({(y == 0).sum()} human)")
-    return F, y, dom, names, n
+    return F, y, dom, names, n, gen, score
+
+
+def human_labels(meta, y, gen, score, min_texts=20, most=0.10):
+    """Prints each validation generator's share of texts below the model's human_below, and the
+    threshold that would keep every generator with ≥ min_texts texts at ≤ most."""
+    hb = meta["calibration"]["thresholds"]["human_below"]
+    by = {g: score[(y == 1) & (gen == g)] for g in sorted(set(gen[y == 1].tolist()))}
+    by = {g: s for g, s in by.items() if len(s) >= min_texts}
+    log(f"human_below {hb:.3f}: human texts labelled human {(score[y == 0] < hb).mean():.3f}, "
+        f"machine texts {(score[y == 1] < hb).mean():.3f}")
+    for g in sorted(by, key=lambda g: -(by[g] < hb).mean()):
+        log(f"  {g:22s} {len(by[g]):4d} texts, labelled human {(by[g] < hb).mean():.3f}")
+    t = max(min(np.quantile(s, most) for s in by.values()), 0.05)
+    log(f"every generator at ≤ {most:.0%}: human_below {t:.3f}; human texts labelled human there "
+        f"{(score[y == 0] < t).mean():.3f}, machine texts {(score[y == 1] < t).mean():.3f}, "
+        f"the most of one generator {max((s < t).mean() for s in by.values()):.3f}")
 
 
 def cap_length(F, names, n, n_max):
@@ -89,6 +111,7 @@ def main():
     ap.add_argument("--n-max", type=float, help="count at most this many sentences in the length-aware features "
                     "(default: the 99th percentile of the validation documents' scored sentences; 0: no cap)")
     ap.add_argument("--compare", action="store_true", help="only print the CV AUROC of candidate feature sets")
+    ap.add_argument("--labels", action="store_true", help="only print each validation generator's share labelled human")
     a = ap.parse_args()
     try:
         meta, tensors = read_ttm(a.model)
@@ -96,7 +119,9 @@ def main():
         ap.error(f"cannot read the model: {e}")
     if "detector" not in meta or "calibration" not in meta:
         ap.error(f"{a.model} has no detector and calibration to refit (an LM-only model?)")
-    F, y, dom, names, n = validation_features(a.model, meta)
+    F, y, dom, names, n, gen, score = validation_features(a.model, meta)
+    if a.labels:
+        return human_labels(meta, y, gen, score)
     # beyond the lengths it was fitted on, the calibration would extrapolate: longer texts count as n_max
     n_max = float(np.ceil(np.percentile(n, 99))) if a.n_max is None else a.n_max
     F = cap_length(F, names, n, n_max)
