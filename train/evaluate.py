@@ -297,20 +297,29 @@ def tfidf_baseline(recs, test_docs, exclude_domain=None):
     return s, thr
 
 
-def zero_shot_scores(docs):
-    """Log-likelihood, log-rank and Fast-DetectGPT's analytic criterion from our own LM (PyTorch,
-    dequantized int8 weights), per document over its sentences."""
+def lm_sums(docs):
+    """Our own LM's token statistics (PyTorch, dequantized int8 weights) summed per document over its
+    first 15 sentences (the whole text when none has 5 words) → [n_docs, 5]: logprob, entropy, var,
+    logrank, tokens."""
     import torch
     from detector import load_lm
     from features import FeatureExtractor
     torch.set_num_threads(2)
     lm, tok, _ = load_lm()
     fx = FeatureExtractor(lm, tok, 64)
-    out = {"loglik": [], "logrank": [], "fastdetect": []}
+    out = []
     for d in docs:
         ss = doc_sentences(d["text"], False)[:15] or [d["text"]]
-        st = np.array([[r[1]["logprob"], r[1]["entropy"], r[1]["var"], r[1]["logrank"], r[1]["n"]]
-                       for r in fx(ss) if r[1] is not None]).sum(0)
+        out.append(np.array([[r[1]["logprob"], r[1]["entropy"], r[1]["var"], r[1]["logrank"], r[1]["n"]]
+                             for r in fx(ss) if r[1] is not None]).sum(0))
+    return np.array(out)
+
+
+def zero_shot_scores(docs):
+    """Log-likelihood, log-rank and Fast-DetectGPT's analytic criterion from our own LM, per document
+    over its sentences (lm_sums); higher = more machine-like."""
+    out = {"loglik": [], "logrank": [], "fastdetect": []}
+    for st in lm_sums(docs):
         out["loglik"].append(st[0] / st[4])
         out["logrank"].append(-st[3] / st[4])
         out["fastdetect"].append((st[0] + st[1]) / math.sqrt(max(st[2], 1e-9)))

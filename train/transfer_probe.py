@@ -55,8 +55,9 @@ from mmd import DeepKernel
 
 
 def setup(finetuned, tag):
-    """→ (TopStack with the blocks fine-tuned for tag, d_model, docs_t, docs_v, zt, zv): zt / zv the
-    train-sample / validation prefix states with each sentence's domain and generator added."""
+    """→ (TopStack with the blocks fine-tuned for tag, the LM they were installed in, its tokenizer,
+    docs_t, docs_v, zt, zv): zt / zv the train-sample / validation prefix states with each
+    sentence's domain and generator added."""
     lm, tok, cfg = load_lm()
     state, info = read_finetuned(finetuned, tag)
     install(lm, info["blocks"], state)
@@ -66,7 +67,7 @@ def setup(finetuned, tag):
     for z, docs in ((zt, docs_t), (zv, docs_v)):
         z["domain"] = np.array([docs[o]["domain"] for o in z["owner"]], dtype=object)
         z["generator"] = np.array([docs[o]["generator"] for o in z["owner"]], dtype=object)
-    return TopStack(lm, info["blocks"]), cfg.d_model, docs_t, docs_v, zt, zv
+    return TopStack(lm, info["blocks"]), lm, tok, docs_t, docs_v, zt, zv
 
 
 @torch.no_grad()
@@ -100,26 +101,24 @@ def drop_domain(z, domain):
     return {k: v[~out] for k, v in z.items()}, out
 
 
-def with_extra_human(zt, sources, k, per_text=15):
-    """zt plus the sentences (≤ per_text per text, ≥ MIN_WORDS words) of the held-out corpus texts of
-    these sources as human sentences of domain 'corpus-<source>' (prefix states through the frozen
-    bottom blocks, as detector.prefix_sets)."""
-    from detector import MIN_WORDS
-    from features import n_words, split_sentences
+def with_extra_human(zt, sources, lm, tok, k, per_text=15):
+    """zt plus the sentences (≤ per_text per text, as detector.doc_sentences keeps them) of the held-out
+    corpus texts of these sources as human sentences of domain 'corpus-<source>' (prefix states through
+    the frozen bottom blocks of lm, whose top k blocks are the fine-tuned ones, as detector.prefix_sets)."""
+    from detector import doc_sentences
     from finetune import encode_batch, prefix_states
-    lm, tok, cfg = load_lm()
     sents, doms = [], []
     with open(os.path.join(WORK, "corpus_full_val.jsonl")) as fh:
         for line in fh:
             r = json.loads(line)
             if r["source"] in sources:
-                s = [x for x in split_sentences(r["text"]) if n_words(x) >= MIN_WORDS][:per_text]
+                s = doc_sentences(r["text"], False)[:per_text]
                 sents += s
                 doms += ["corpus-" + r["source"]] * len(s)
     if not sents:
         raise SystemExit(f"no held-out corpus text of {sources}")
     ids, n = encode_batch(tok, sents, zt["P"].shape[1] - 1)
-    P = prefix_states(lm, ids, n, cfg.n_layers - k)  # k: the number of fine-tuned top blocks
+    P = prefix_states(lm, ids, n, len(lm.blocks) - k)
     log(f"extra human sentences: {len(sents)} from {sources}")
     extra = {"P": P, "n_tokens": n, "owner": np.full(len(sents), -1), "label": np.zeros(len(sents), np.int64),
              "domain": np.array(doms, dtype=object), "generator": np.array(["human"] * len(sents), dtype=object)}
@@ -143,11 +142,12 @@ def adversarial(a):
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    top, d, _, docs_v, zt, zv = setup(a.finetuned, f"lodo_{a.domain}")
+    top, lm, tok, _, docs_v, zt, zv = setup(a.finetuned, f"lodo_{a.domain}")
+    d = lm.c.d_model
     zt, _ = drop_domain(zt, a.domain)
     if a.extra_human:
-        zt = with_extra_human(zt, a.extra_human.split(","), len(top.blocks))
-    out_v = np.array([left_out({"domain": x, "label": 1, "generator": ""}, a.domain, None) for x in zv["domain"]])
+        zt = with_extra_human(zt, a.extra_human.split(","), lm, tok, len(top.blocks))
+    _, out_v = drop_domain(zv, a.domain)
     strata = [STRATUM_OF.get(x, x) for x in zt["domain"]]
     doms = sorted(set(strata))
     dom_id = torch.tensor([doms.index(s) for s in strata])
@@ -217,7 +217,8 @@ def cv_doc_auroc(F_, y, C=0.1):
 def head(a):
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    top, d, _, docs_v, zt, zv = setup(a.finetuned, "main")
+    top, lm, _, _, docs_v, zt, zv = setup(a.finetuned, "main")
+    d = lm.c.d_model
     Xt, Xv = mean_states(top, zt), mean_states(top, zv)
     mu, sd = Xt.mean(0), Xt.std(0) + 1e-6
     Xt, Xv = (Xt - mu) / sd, (Xv - mu) / sd
@@ -259,15 +260,10 @@ def head(a):
 
 
 def zeroshot(a):
-    from detector import featurize
-    from evaluate import LODO_DOMAINS, score_cli
-    from features import FeatureExtractor
-    lm, tok, _ = load_lm()  # the pretrained LM: its next-token head is still a language model
+    from evaluate import LODO_DOMAINS, lm_sums, score_cli
     docs_v = detector_docs(assign_splits(load_all()))[1]
-    z = featurize(FeatureExtractor(lm, tok, 64), docs_v, 15, False, os.path.join(WORK, "feats_val.npz"))
-    S = np.zeros((len(docs_v), 5))  # sums of logprob, entropy, var, logrank, tokens
-    np.add.at(S, z["owner"], z["stats"])
-    lp, ent, var, lrank, n = S.T
+    # the pretrained LM (train/work/lm.pt): its next-token head is still a language model
+    lp, ent, var, lrank, n = lm_sums(docs_v).T
     n1 = np.maximum(n, 1)
     zs = {"logprob": lp / n1, "entropy": ent / n1, "logrank": lrank / n1,
           "fastdetect": (lp + ent) / np.sqrt(np.maximum(var, 1e-9))}
@@ -304,7 +300,8 @@ def zeroshot(a):
 
 def ood(a):
     torch.set_num_threads(a.threads)
-    top, d, docs_t, docs_v, zt, zv = setup(a.finetuned, f"lodo_{a.domain}")
+    top, lm, _, _, docs_v, zt, zv = setup(a.finetuned, f"lodo_{a.domain}")
+    d = lm.c.d_model
     kept, _ = drop_domain(zt, a.domain)
     Xt = mean_states(top, kept)
     mu, P = Xt.mean(0), np.linalg.inv(np.cov(Xt.T) + 1e-3 * np.eye(d))
