@@ -26,7 +26,7 @@ import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from common import WORK, log, text_hash, write_json
+from common import WORK, log, text_hash, work_path, write_json
 from data import assign_splits, left_out, load_all
 from features import FeatureExtractor, n_words, split_sentences
 from finetune import encode_batch, final_states, finetune, install, prefix_states, read_finetuned
@@ -43,7 +43,7 @@ DOC_FEATURES_FINETUNED = ["sent_mean", "mmd2", "ce_mean"]  # the fine-tuned head
 def load_lm_model():
     """train/work/lm.pt with its int8-stored weights dequantized: features exactly as the int8 engine
     computes them (up to activation rounding)."""
-    z = torch.load(os.path.join(WORK, "lm.pt"), map_location="cpu", weights_only=False)  # our own file
+    z = torch.load(work_path("lm.pt"), map_location="cpu", weights_only=False)  # our own file
     m = GPT(Config(**z["config"]))
     m.load_state_dict(z["model"])
     return load_dequantized(m).eval()
@@ -51,7 +51,7 @@ def load_lm_model():
 
 def load_lm():
     m = load_lm_model()
-    merges = json.load(open(os.path.join(WORK, f"merges_{m.c.vocab_size}.json")))
+    merges = json.load(open(work_path(f"merges_{m.c.vocab_size}.json")))
     return m, Tokenizer(merges), m.c
 
 
@@ -89,7 +89,7 @@ def doc_sentences(text, drop_first):
 
 def lm_key():
     """A short hash of train/work/lm.pt: caches of LM states are named for the LM that made them."""
-    with open(os.path.join(WORK, "lm.pt"), "rb") as fh:
+    with open(work_path("lm.pt"), "rb") as fh:
         return hashlib.sha1(fh.read()).hexdigest()[:8]
 
 

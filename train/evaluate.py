@@ -6,7 +6,13 @@ Prints a summary and writes models/eval-report.json. Reads $TELLTALE_DATA; the u
 fetched into train/work/npm; none of them is in pretraining or detector training.
 
   python3 train/evaluate.py [--model models/telltale-small.ttm] [--quick] [--skip-baselines]
-                            [--leave-out-only] [--leave-out-dir train/work] [--out models/eval-report.json]
+                            [--skip-leave-outs] [--leave-out-only] [--leave-out-dir train/work]
+                            [--out models/eval-report.json]
+
+Besides the model and the data, the full report needs what `npm run train` leaves in train/work (not
+committed): the pretrained LM (lm.pt, merges_*.json) for the zero-shot baselines and the ten
+leave-one-out models. A checkout without them is told so before anything runs; --skip-baselines /
+--skip-leave-outs measure the rest, into another file than the shipped report (--out).
 """
 import argparse
 import glob
@@ -29,6 +35,7 @@ from features import n_words
 from ttm import read_ttm
 
 CLI = os.path.join(ROOT, "build", "telltale")
+SHIPPED_REPORT = os.path.join(ROOT, "models", "eval-report.json")
 LODO_DOMAINS = ["xsum", "writing", "squad", "pubmed"]
 LOGO_GENERATORS = ["gpt-3.5-turbo", "gpt-4", "claude-3-opus", "gemini-1.0-pro", "palm-2", "gpt-neox-20b"]
 
@@ -328,12 +335,65 @@ def zero_shot_scores(docs):
 
 # ---- main --------------------------------------------------------------------------------------
 
+def leave_out_models(folder):
+    """The leave-one-out model files this report measures, in folder → (present, missing) paths."""
+    names = [f"lodo_{d}.ttm" for d in LODO_DOMAINS] + [f"logo_{g}.ttm" for g in LOGO_GENERATORS]
+    paths = [os.path.join(folder, n) for n in names]
+    return [p for p in paths if os.path.exists(p)], [p for p in paths if not os.path.exists(p)]
+
+
+def preflight(a):
+    """Checks, before the data is read and the engine runs for minutes, that this run has what it
+    needs; exits with what is missing and what to do. Returns the parts the report leaves out."""
+    rel = lambda p: os.path.relpath(p, ROOT)
+    if not os.path.isfile(a.model):
+        sys.exit(f"evaluate: no model file {a.model}")
+    train_hint = ("`npm run train` writes them into train/work (about 3 h on a 2-core CPU; `python3 train/pipeline.py --gpu` with a "
+                  "GPU), or set TELLTALE_WORK to the folder where a training run left them")
+    if a.leave_out_only or a.leave_out_val:
+        present, missing = leave_out_models(a.leave_out_dir)
+        if not present:
+            sys.exit(f"evaluate: no leave-one-out model (lodo_*.ttm, logo_*.ttm) in {rel(a.leave_out_dir)}: {train_hint}")
+        if missing:
+            log(f"not in {rel(a.leave_out_dir)}, so not measured: " + ", ".join(os.path.basename(p) for p in missing))
+        if a.leave_out_only and not os.path.isfile(a.out):
+            sys.exit(f"evaluate: --leave-out-only merges into an existing report, and {a.out} does not exist")
+        return {}
+    missing = {}
+    if not a.skip_baselines:
+        vocab = read_ttm(a.model)[0]["model"]["vocab_size"]
+        need = [os.path.join(WORK, "lm.pt"), os.path.join(WORK, f"merges_{vocab}.json")]
+        if any(not os.path.exists(p) for p in need):
+            missing["--skip-baselines"] = [p for p in need if not os.path.exists(p)]
+    if not a.skip_leave_outs:
+        missing["--skip-leave-outs"] = leave_out_models(a.leave_out_dir)[1]
+    missing = {k: v for k, v in missing.items() if v}
+    if missing:
+        sys.exit("evaluate: the full report needs trained files this checkout lacks:\n"
+                 + "".join(f"  {rel(p)}\n" for v in missing.values() for p in v)
+                 + f"{train_hint[0].upper() + train_hint[1:]}. Or measure without them: "
+                 + " ".join(missing) + " --out PATH (the report then says what it left out).")
+    skipped = {}
+    if a.skip_baselines:
+        skipped["baselines"] = "--skip-baselines"
+    if a.skip_leave_outs:
+        skipped["leave_one_domain_out"] = skipped["leave_one_generator_out"] = "--skip-leave-outs"
+    if skipped and os.path.abspath(a.out) == SHIPPED_REPORT:
+        sys.exit(f"evaluate: a report without {', '.join(sorted(set(skipped)))} would replace the shipped "
+                 f"{rel(SHIPPED_REPORT)}: write it elsewhere with --out PATH")
+    return skipped
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "telltale-small.ttm"))
     ap.add_argument("--quick", action="store_true", help="fewer texts (a check that it runs)")
-    ap.add_argument("--skip-baselines", action="store_true")
-    ap.add_argument("--out", default=os.path.join(ROOT, "models", "eval-report.json"))
+    ap.add_argument("--skip-baselines", action="store_true",
+                    help="no TF-IDF and zero-shot baselines (the latter need train/work/lm.pt)")
+    ap.add_argument("--skip-leave-outs", action="store_true",
+                    help="no leave-one-domain/generator-out models (train/work/lodo_*.ttm, logo_*.ttm)")
+    ap.add_argument("--out", help="the report's path (default models/eval-report.json; with --quick "
+                    "train/work/eval-report-quick.json, so a check never replaces the shipped report)")
     ap.add_argument("--leave-out-only", action="store_true",
                     help="only the leave-one-domain/generator-out models, merged into an existing --out report")
     ap.add_argument("--leave-out-dir", default=WORK,
@@ -343,7 +403,12 @@ def main():
                     "sample; each model's left-out domain or generator is not in its calibration either), "
                     "written to JSON: for choosing a training recipe without the test split")
     a = ap.parse_args()
+    if a.quick and a.out and os.path.abspath(a.out) == SHIPPED_REPORT:
+        sys.exit(f"evaluate: --quick measures a fifth of the texts; it would replace the shipped "
+                 f"{os.path.relpath(SHIPPED_REPORT, ROOT)}: write it elsewhere with --out PATH")
+    a.out = a.out or (os.path.join(WORK, "eval-report-quick.json") if a.quick else SHIPPED_REPORT)
     q = 0.2 if a.quick else 1.0
+    skipped = preflight(a)
     recs = assign_splits(load_all())
     if a.leave_out_val:
         report = {"split": "validation (detector.detector_docs)", "leave_out_dir": os.path.relpath(a.leave_out_dir, ROOT)}
@@ -354,6 +419,8 @@ def main():
     test = sample_docs(recs, "test", per_gen=max(2, int(15 * q)), per_human_domain=int(120 * q), seed=4)
     log(f"test docs: {len(test)} ({sum(d['label'] == 0 for d in test)} human)")
     report = {"model": os.path.relpath(a.model, ROOT), "split": "test (train/splits/test.txt.gz)", "n_test_docs": len(test)}
+    if skipped:
+        report["not_measured"] = skipped
     if a.leave_out_only:
         report = json.load(open(a.out))
         leave_outs(report, test, a.leave_out_dir)
@@ -402,7 +469,8 @@ def main():
                      "mean_score": rnd(np.nanmean([np.nan if x.get("score") is None else x["score"] for x in r]))}
     report["unseen_human_sources"] = uns
 
-    leave_outs(report, test, a.leave_out_dir)
+    if not a.skip_leave_outs:
+        leave_outs(report, test, a.leave_out_dir)
     if not a.skip_baselines:
         report["baselines"] = baselines(recs, test)
     write_json(a.out, report)

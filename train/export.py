@@ -12,7 +12,7 @@ import subprocess
 import numpy as np
 import torch
 
-from common import ROOT, WORK, log
+from common import ROOT, WORK, log, work_path
 from finetune import install
 from model import GPT, Config, export_tensors
 from ttm import write_ttm
@@ -26,12 +26,12 @@ def git_rev():
 
 
 def build(tag, out, name="telltale-small"):
-    z = torch.load(os.path.join(WORK, "lm.pt"))
+    z = torch.load(work_path("lm.pt"))
     cfg = Config(**z["config"])
     lm = GPT(cfg)
     lm.load_state_dict(z["model"])
-    merges = json.load(open(os.path.join(WORK, f"merges_{cfg.vocab_size}.json")))
-    det = torch.load(os.path.join(WORK, f"detector_{tag}.pt"))
+    merges = json.load(open(work_path(f"merges_{cfg.vocab_size}.json")))
+    det = torch.load(work_path(f"detector_{tag}.pt"))
     if det.get("finetune_blocks"):
         install(lm, det["finetune_blocks"], det["lm_top"])  # the top blocks fine-tuned for detection
     k = det["kernel"]

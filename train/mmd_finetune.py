@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
-from common import WORK, log, write_json
+from common import WORK, log, work_path, write_json
 from data import assign_splits, load_all
 from detector import (DOC_FEATURES_FINETUNED, calibrate, detector_docs, finetuned_features, fit_ce, load_lm,
                       make_ref, prefix_sets)
@@ -54,7 +54,7 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    det = torch.load(os.path.join(WORK, f"detector_{a.src}.pt"))
+    det = torch.load(work_path(f"detector_{a.src}.pt"))
     if det["info"].get("exclude_domain") or det["info"].get("exclude_generator"):
         ap.error("only detectors trained on every domain and generator (e.g. main) are supported")
     K = det["finetune_blocks"]

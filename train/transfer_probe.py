@@ -47,7 +47,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from common import ROOT, WORK, log, write_json
+from common import ROOT, WORK, log, work_path, write_json
 from data import assign_splits, left_out, load_all
 from detector import detector_docs, load_lm, prefix_sets
 from finetune import STRATUM_OF, TopStack, _batch, balanced_batches, install, length_batches, read_finetuned
@@ -108,7 +108,7 @@ def with_extra_human(zt, sources, lm, tok, k, per_text=15):
     from detector import doc_sentences
     from finetune import encode_batch, prefix_states
     sents, doms = [], []
-    with open(os.path.join(WORK, "corpus_full_val.jsonl")) as fh:
+    with open(work_path("corpus_full_val.jsonl")) as fh:
         for line in fh:
             r = json.loads(line)
             if r["source"] in sources:

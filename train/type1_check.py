@@ -16,7 +16,7 @@ import os
 import numpy as np
 import torch
 
-from common import WORK, log
+from common import log, work_path
 from data import assign_splits, load_all
 from detector import detector_docs, embed, finetuned_features, kparams, load_lm, prefix_sets
 from finetune import install
@@ -46,7 +46,7 @@ def main():
     ap.add_argument("--n-sets", type=int, default=150)
     ap.add_argument("--permutations", type=int, default=200)
     a = ap.parse_args()
-    det = torch.load(os.path.join(WORK, f"detector_{a.tag}.pt"))
+    det = torch.load(work_path(f"detector_{a.tag}.pt"))
     k = det["finetune_blocks"]
     if not k:
         raise SystemExit(f"detector_{a.tag}.pt has no fine-tuned blocks")
