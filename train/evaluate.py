@@ -6,7 +6,8 @@ Prints a summary and writes models/eval-report.json. Reads $TELLTALE_DATA; the u
 fetched into train/work/npm; none of them is in pretraining or detector training.
 
   python3 train/evaluate.py [--model models/telltale-small.ttm] [--quick] [--skip-baselines]
-                            [--skip-leave-outs] [--leave-out-only] [--leave-out-dir train/work]
+                            [--skip-leave-outs] [--leave-out-only] [--two-sample-only]
+                            [--leave-out-dir train/work]
                             [--out models/eval-report.json]
 
 Besides the model and the data, the full report needs what `npm run train` leaves in train/work (not
@@ -32,6 +33,7 @@ from common import ROOT, WORK, clean, log, write_json
 from data import assign_splits, excluded_domains, load_all
 from detector import detector_docs, doc_sentences, sample_docs
 from features import n_words
+from mmd_reference import null_p_value
 from ttm import read_ttm
 
 CLI = os.path.join(ROOT, "build", "telltale")
@@ -236,11 +238,17 @@ def rejected(results, k):
     return (rnd(np.mean(r)) if r else None), len(r)
 
 
-def two_sample(model, test, q):
+def two_sample(model, test, q, val_human=None):
     """The paragraph test at α = 0.05 on sets of 5 and 10 test sentences: type-I error on human sets,
     power on machine sets, per generator. one_text: the first k sentences of one text (type-I also
     per domain); pooled: k sentences drawn from all of a population's texts (the MMD-MP paper's
-    setting)."""
+    setting). The engine's p-value compares a set with one-text human sets (its human null), which
+    vary more than pooled ones, so for pooled sets it is conservative; with val_human (validation
+    human texts) the pooled sets are also tested against a null of their own kind: 2,000 sets of k
+    sentences drawn from those texts, the same statistic (mmd2_mp), p = (1 + #{null ≥ it}) / (1 + n);
+    its type-I error on 1,000 pooled sets of test human sentences, and on 1,000 from the human texts
+    no tool had paraphrased or perturbed. As everywhere here, a set counts
+    only when the engine splits it into exactly k sentences."""
     null = read_ttm(model)[0]["calibration"].get("null")
     out = {"test": "human_null" if null else "permutation",
            "null_source": null.get("source") if null else None}
@@ -253,6 +261,11 @@ def two_sample(model, test, q):
         n_sets = int(100 * q) + 10
         draw = {"one_text": lambda ds, cap, seed: first_sentences(ds, k, cap, seed)[0],
                 "pooled": lambda ds, cap, seed: sentence_sets(ds, k, cap, seed)}
+        pooled_row = None
+        if val_human:
+            v = [x["mmd2_mp"] for x in score_cli(model, sentence_sets(val_human, k, int(2000 * q), seed=50 + k))
+                 if x["n_sentences"] == k]
+            pooled_row = np.sort(np.array(v, dtype=np.float32))
         for kind in ("one_text", "pooled"):
             if kind == "one_text":
                 texts, docs = first_sentences(hum, k, int(600 * q) + 20, seed=30 + k)
@@ -265,17 +278,43 @@ def two_sample(model, test, q):
                 for dom in sorted({d["domain"] for d in docs}):
                     rate, n = rejected([x for d, x in zip(docs, rh) if d["domain"] == dom], k)
                     row["type1_per_domain"][dom] = {"type1_error_human": rate, "n": n}
-            pw = {}
+            pw, rm = {}, {}
             for g, ds in sorted(gens.items()):
                 ms = draw[kind](ds, max(10, n_sets // 3), 40 + k if kind == "one_text" else 20 + k)
                 if ms:
-                    rate, n = rejected(score_cli(model, ms), k)
+                    rm[g] = score_cli(model, ms)
+                    rate, n = rejected(rm[g], k)
                     if n:
                         pw[g] = rate
             row["power_per_generator"] = pw
             row["power_mean"] = rnd(np.mean(list(pw.values())))
+            if kind == "pooled" and pooled_row is not None:
+                rej = lambda res: [null_p_value([k], [pooled_row], k, x["mmd2_mp"]) <= 0.05
+                                   for x in res if x["n_sentences"] == k]
+                pp = {g: rnd(np.mean(rej(r))) for g, r in rm.items() if rej(r)}
+                # the type-I error on more human sets than the row above draws: a rate near α needs them
+                th = rej(score_cli(model, sentence_sets(hum, k, int(1000 * q), seed=60 + k)))
+                # and on sets from the human texts no tool had paraphrased or perturbed: the test sample
+                # holds a larger share of those (DetectRL attacks) than the validation texts of the null
+                tu = rej(score_cli(model, sentence_sets([d for d in hum if d["attack"] is None], k, int(1000 * q), seed=70 + k)))
+                row["pooled_null"] = {"null": f"{len(pooled_row)} sets of {k} sentences drawn from the "
+                                      f"{len(val_human)} validation human texts",
+                                      "type1_error_human": rnd(np.mean(th)), "n_human_sets": len(th),
+                                      "type1_error_human_untouched": rnd(np.mean(tu)), "n_untouched_sets": len(tu),
+                                      "power_per_generator": pp, "power_mean": rnd(np.mean(list(pp.values())))}
             out[f"{kind}_sets_of_{k}"] = row
     return out
+
+
+def whole_human_documents(test, res):
+    """The paragraph test on whole human test documents (their document p-value), by length."""
+    by_len = defaultdict(list)
+    for d, r in zip(test, res):
+        if d["label"] == 0 and r.get("p_value") is not None:
+            n = r["n_sentences"]
+            by_len["3-9" if n < 10 else "10-19" if n < 20 else "20-28" if n <= 28 else "29+"].append(r["p_value"] <= 0.05)
+    return {k: {"type1_error_human": rnd(np.mean(by_len[k])), "n": len(by_len[k])}
+            for k in ("3-9", "10-19", "20-28", "29+") if by_len[k]}
 
 
 def sentence_sets(docs, k, n_sets, seed):
@@ -350,6 +389,10 @@ def preflight(a):
         sys.exit(f"evaluate: no model file {a.model}")
     train_hint = ("`npm run train` writes them into train/work (about 3 h on a 2-core CPU; `python3 train/pipeline.py --gpu` with a "
                   "GPU), or set TELLTALE_WORK to the folder where a training run left them")
+    if a.two_sample_only:
+        if not os.path.isfile(a.out):
+            sys.exit(f"evaluate: --two-sample-only merges into an existing report, and {a.out} does not exist")
+        return {}
     if a.leave_out_only or a.leave_out_val:
         present, missing = leave_out_models(a.leave_out_dir)
         if not present:
@@ -396,6 +439,8 @@ def main():
                     "train/work/eval-report-quick.json, so a check never replaces the shipped report)")
     ap.add_argument("--leave-out-only", action="store_true",
                     help="only the leave-one-domain/generator-out models, merged into an existing --out report")
+    ap.add_argument("--two-sample-only", action="store_true",
+                    help="only the paragraph test's section, merged into an existing --out report of the same model")
     ap.add_argument("--leave-out-dir", default=WORK,
                     help="folder of the leave-one-out models (lodo_*.ttm, logo_*.ttm); a model not there is left out of the report")
     ap.add_argument("--leave-out-val", metavar="JSON",
@@ -418,6 +463,18 @@ def main():
         return
     test = sample_docs(recs, "test", per_gen=max(2, int(15 * q)), per_human_domain=int(120 * q), seed=4)
     log(f"test docs: {len(test)} ({sum(d['label'] == 0 for d in test)} human)")
+    val_human = [r for r in recs if r["split"] == "val" and r["label"] == 0]
+    if a.two_sample_only:
+        report = json.load(open(a.out))
+        if report.get("model") != os.path.relpath(a.model, ROOT) or report.get("n_test_docs") != len(test):
+            sys.exit(f"evaluate: {a.out} is the report of {report.get('model')} on {report.get('n_test_docs')} "
+                     f"documents, not of {os.path.relpath(a.model, ROOT)} on {len(test)}: nothing merged")
+        res = score_cli(a.model, [d["text"] for d in test])
+        report["two_sample_test"] = two_sample(a.model, test, q, val_human)
+        report["two_sample_test"]["whole_human_documents"] = whole_human_documents(test, res)
+        write_json(a.out, report)
+        summary(report)
+        return
     report = {"model": os.path.relpath(a.model, ROOT), "split": "test (train/splits/test.txt.gz)", "n_test_docs": len(test)}
     if skipped:
         report["not_measured"] = skipped
@@ -447,15 +504,8 @@ def main():
     log(f"document AUROC {report['document']['auroc']}, sentence AUROC {report['sentence']['auroc']}, "
         f"FPR at default {report['document']['fpr_default']}")
 
-    report["two_sample_test"] = two_sample(a.model, test, q)
-    # the same test on whole human test documents (their document p-value), by length
-    by_len = defaultdict(list)
-    for d, r in zip(test, res):
-        if d["label"] == 0 and r.get("p_value") is not None:
-            n = r["n_sentences"]
-            by_len["3-9" if n < 10 else "10-19" if n < 20 else "20-28" if n <= 28 else "29+"].append(r["p_value"] <= 0.05)
-    report["two_sample_test"]["whole_human_documents"] = {
-        k: {"type1_error_human": rnd(np.mean(by_len[k])), "n": len(by_len[k])} for k in ("3-9", "10-19", "20-28", "29+") if by_len[k]}
+    report["two_sample_test"] = two_sample(a.model, test, q, val_human)
+    report["two_sample_test"]["whole_human_documents"] = whole_human_documents(test, res)
 
     # unseen human sources (never in pretraining or detector training)
     uns = {}
@@ -555,6 +605,11 @@ def summary(r):
     for k, v in r["two_sample_test"].items():
         if isinstance(v, dict) and "power_mean" in v:
             print(f"  {k:18s} mean power {v['power_mean']}, type-I error {v['type1_error_human']} ({v['n_human_sets']} human sets)")
+        if isinstance(v, dict) and "pooled_null" in v:
+            x = v["pooled_null"]
+            print(f"    against a null of pooled human sets: mean power {x['power_mean']}, type-I error "
+                  f"{x['type1_error_human']} ({x['n_human_sets']} human sets; {x['null']}), "
+                  f"{x['type1_error_human_untouched']} on sets of untouched human texts ({x['n_untouched_sets']})")
         if k == "whole_human_documents":
             print("  whole human documents, type-I by sentences: " + ", ".join(f"{n} {x['type1_error_human']} ({x['n']})" for n, x in v.items()))
         if isinstance(v, dict) and "type1_per_domain" in v:
