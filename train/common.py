@@ -27,6 +27,10 @@ def data_path(*parts):
     return p
 
 
+TRAIN_HINT = ("Run `npm run train` (about 3 h on 2 CPU cores; `python3 train/pipeline.py --gpu` with a GPU), "
+              "or set TELLTALE_WORK to the folder of a training run that has it")
+
+
 def work_path(name):
     """A file a training stage leaves in WORK (not committed) → its path; when this checkout lacks it,
     exits with what writes it instead of a traceback."""
@@ -35,8 +39,7 @@ def work_path(name):
         by = ("pretrain.py --corpus full (pipeline stage 1 with --gpu)" if name.startswith("corpus_full")
               else "pretrain.py (pipeline stage 1)" if name.startswith(("lm.pt", "merges_", "corpus_"))
               else "detector.py (pipeline stage 2)" if name.startswith("detector_") else "the training pipeline")
-        sys.exit(f"missing {p}: {by} writes it. Run `npm run train` (about 3 h on 2 CPU cores; "
-                 f"`python3 train/pipeline.py --gpu` on a GPU), or set TELLTALE_WORK to the folder of a run that has it")
+        sys.exit(f"missing {p}: {by} writes it. {TRAIN_HINT}")
     return p
 
 

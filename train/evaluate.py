@@ -29,7 +29,7 @@ from collections import defaultdict
 import numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from common import ROOT, WORK, clean, log, write_json
+from common import ROOT, TRAIN_HINT, WORK, clean, log, write_json
 from data import assign_splits, excluded_domains, load_all
 from detector import detector_docs, doc_sentences, sample_docs
 from features import n_words
@@ -238,7 +238,7 @@ def rejected(results, k):
     return (rnd(np.mean(r)) if r else None), len(r)
 
 
-def two_sample(model, test, q, val_human=None):
+def two_sample(model, test, q, val_human, res):
     """The paragraph test at α = 0.05 on sets of 5 and 10 test sentences: type-I error on human sets,
     power on machine sets, per generator. one_text: the first k sentences of one text (type-I also
     per domain); pooled: k sentences drawn from all of a population's texts (the MMD-MP paper's
@@ -248,7 +248,8 @@ def two_sample(model, test, q, val_human=None):
     sentences drawn from those texts, the same statistic (mmd2_mp), p = (1 + #{null ≥ it}) / (1 + n);
     its type-I error on 1,000 pooled sets of test human sentences, and on 1,000 from the human texts
     no tool had paraphrased or perturbed. As everywhere here, a set counts
-    only when the engine splits it into exactly k sentences."""
+    only when the engine splits it into exactly k sentences. res: the engine's results for the test
+    documents, for the test on whole human documents."""
     null = read_ttm(model)[0]["calibration"].get("null")
     out = {"test": "human_null" if null else "permutation",
            "null_source": null.get("source") if null else None}
@@ -289,9 +290,9 @@ def two_sample(model, test, q, val_human=None):
             row["power_per_generator"] = pw
             row["power_mean"] = rnd(np.mean(list(pw.values())))
             if kind == "pooled" and pooled_row is not None:
-                rej = lambda res: [null_p_value([k], [pooled_row], k, x["mmd2_mp"]) <= 0.05
-                                   for x in res if x["n_sentences"] == k]
-                pp = {g: rnd(np.mean(rej(r))) for g, r in rm.items() if rej(r)}
+                rej = lambda results: [null_p_value([k], [pooled_row], k, x["mmd2_mp"]) <= 0.05
+                                       for x in results if x["n_sentences"] == k]
+                pp = {g: rnd(np.mean(v)) for g, v in ((g, rej(r)) for g, r in rm.items()) if v}
                 # the type-I error on more human sets than the row above draws: a rate near α needs them
                 th = rej(score_cli(model, sentence_sets(hum, k, int(1000 * q), seed=60 + k)))
                 # and on sets from the human texts no tool had paraphrased or perturbed: the test sample
@@ -303,6 +304,7 @@ def two_sample(model, test, q, val_human=None):
                                       "type1_error_human_untouched": rnd(np.mean(tu)), "n_untouched_sets": len(tu),
                                       "power_per_generator": pp, "power_mean": rnd(np.mean(list(pp.values())))}
             out[f"{kind}_sets_of_{k}"] = row
+    out["whole_human_documents"] = whole_human_documents(test, res)
     return out
 
 
@@ -387,34 +389,30 @@ def preflight(a):
     rel = lambda p: os.path.relpath(p, ROOT)
     if not os.path.isfile(a.model):
         sys.exit(f"evaluate: no model file {a.model}")
-    train_hint = ("`npm run train` writes them into train/work (about 3 h on a 2-core CPU; `python3 train/pipeline.py --gpu` with a "
-                  "GPU), or set TELLTALE_WORK to the folder where a training run left them")
+    merge = "--two-sample-only" if a.two_sample_only else "--leave-out-only" if a.leave_out_only else None
+    if merge and not os.path.isfile(a.out):
+        sys.exit(f"evaluate: {merge} merges into an existing report, and {a.out} does not exist")
     if a.two_sample_only:
-        if not os.path.isfile(a.out):
-            sys.exit(f"evaluate: --two-sample-only merges into an existing report, and {a.out} does not exist")
         return {}
     if a.leave_out_only or a.leave_out_val:
         present, missing = leave_out_models(a.leave_out_dir)
         if not present:
-            sys.exit(f"evaluate: no leave-one-out model (lodo_*.ttm, logo_*.ttm) in {rel(a.leave_out_dir)}: {train_hint}")
+            sys.exit(f"evaluate: no leave-one-out model (lodo_*.ttm, logo_*.ttm) in {rel(a.leave_out_dir)}. {TRAIN_HINT}")
         if missing:
             log(f"not in {rel(a.leave_out_dir)}, so not measured: " + ", ".join(os.path.basename(p) for p in missing))
-        if a.leave_out_only and not os.path.isfile(a.out):
-            sys.exit(f"evaluate: --leave-out-only merges into an existing report, and {a.out} does not exist")
         return {}
     missing = {}
     if not a.skip_baselines:
         vocab = read_ttm(a.model)[0]["model"]["vocab_size"]
-        need = [os.path.join(WORK, "lm.pt"), os.path.join(WORK, f"merges_{vocab}.json")]
-        if any(not os.path.exists(p) for p in need):
-            missing["--skip-baselines"] = [p for p in need if not os.path.exists(p)]
+        missing["--skip-baselines"] = [p for p in (os.path.join(WORK, "lm.pt"), os.path.join(WORK, f"merges_{vocab}.json"))
+                                       if not os.path.exists(p)]
     if not a.skip_leave_outs:
         missing["--skip-leave-outs"] = leave_out_models(a.leave_out_dir)[1]
     missing = {k: v for k, v in missing.items() if v}
     if missing:
         sys.exit("evaluate: the full report needs trained files this checkout lacks:\n"
                  + "".join(f"  {rel(p)}\n" for v in missing.values() for p in v)
-                 + f"{train_hint[0].upper() + train_hint[1:]}. Or measure without them: "
+                 + f"{TRAIN_HINT}. Or measure without them: "
                  + " ".join(missing) + " --out PATH (the report then says what it left out).")
     skipped = {}
     if a.skip_baselines:
@@ -442,7 +440,8 @@ def main():
     ap.add_argument("--two-sample-only", action="store_true",
                     help="only the paragraph test's section, merged into an existing --out report of the same model")
     ap.add_argument("--leave-out-dir", default=WORK,
-                    help="folder of the leave-one-out models (lodo_*.ttm, logo_*.ttm); a model not there is left out of the report")
+                    help="folder of the leave-one-out models (lodo_*.ttm, logo_*.ttm); the full report needs all ten, "
+                    "--leave-out-only and --leave-out-val measure those there")
     ap.add_argument("--leave-out-val", metavar="JSON",
                     help="only the leave-one-out models on the validation split (the detectors' validation "
                     "sample; each model's left-out domain or generator is not in its calibration either), "
@@ -469,9 +468,7 @@ def main():
         if report.get("model") != os.path.relpath(a.model, ROOT) or report.get("n_test_docs") != len(test):
             sys.exit(f"evaluate: {a.out} is the report of {report.get('model')} on {report.get('n_test_docs')} "
                      f"documents, not of {os.path.relpath(a.model, ROOT)} on {len(test)}: nothing merged")
-        res = score_cli(a.model, [d["text"] for d in test])
-        report["two_sample_test"] = two_sample(a.model, test, q, val_human)
-        report["two_sample_test"]["whole_human_documents"] = whole_human_documents(test, res)
+        report["two_sample_test"] = two_sample(a.model, test, q, val_human, score_cli(a.model, [d["text"] for d in test]))
         write_json(a.out, report)
         summary(report)
         return
@@ -504,8 +501,7 @@ def main():
     log(f"document AUROC {report['document']['auroc']}, sentence AUROC {report['sentence']['auroc']}, "
         f"FPR at default {report['document']['fpr_default']}")
 
-    report["two_sample_test"] = two_sample(a.model, test, q, val_human)
-    report["two_sample_test"]["whole_human_documents"] = whole_human_documents(test, res)
+    report["two_sample_test"] = two_sample(a.model, test, q, val_human, res)
 
     # unseen human sources (never in pretraining or detector training)
     uns = {}

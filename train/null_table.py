@@ -154,9 +154,9 @@ def alternatives(model, recs):
     models apart; type-I error apart for tool-altered human texts. Validation only; nothing shipped."""
     stats = {"mmd2_mp": mmd2_mp, "document score": lambda x: x["score"],
              "ce_mean": lambda x: (x.get("features") or {}).get("ce_mean")}
+    tool = lambda r: r.get("attack") is not None
     for k, res in validation_sets(model, recs, None, features=True).items():
         print(f"sets of {k}: {len(res['A'])} human in A, {len(res['B'])} in B, {len(res['machine'])} machine")
-        tool = lambda r: r.get("attack") is not None
 
         def report(name, p_of, f):
             rb = [(tool(r), p_of(r, f(x)) <= 0.05) for r, x in res["B"]]
@@ -176,12 +176,12 @@ def alternatives(model, recs):
         for name, f in stats.items():
             report(f"statistic {name}, shipped null", pooled(lambda r: True, f), f)
         f = stats["mmd2_mp"]
+        everyone = pooled(lambda r: True, f)
         report("mmd2_mp, null without tool-altered human", pooled(lambda r: not tool(r), f), f)
         by_dom = {}
         for r, x in res["A"]:
             by_dom.setdefault(r["domain"], []).append(f(x))
         rows = {d: np.sort(np.array(v, dtype=np.float32)) for d, v in by_dom.items() if len(v) >= 19}
-        everyone = pooled(lambda r: True, f)
         report(f"mmd2_mp, own-domain null (oracle; {len(rows)} domains)",
                lambda r, v: null_p_value([k], [rows[r["domain"]]], k, v) if r["domain"] in rows else everyone(r, v), f)
         # what fills the shipped null's top 5 %, and how the GPT-2-era texts rank against human texts
@@ -194,8 +194,8 @@ def alternatives(model, recs):
             g = stats[name]
             out = []
             for gen in GPT2_ERA:
-                m = [x for r, x in res["machine"] if r["generator"] == gen]
-                doms = {r["domain"] for r, x in res["machine"] if r["generator"] == gen}
+                mr = [(r, x) for r, x in res["machine"] if r["generator"] == gen]
+                m, doms = [x for _, x in mr], {r["domain"] for r, _ in mr}
                 if len(m) < 5:
                     continue
                 same = [x for r, x in hum if r["domain"] in doms]

@@ -11,7 +11,6 @@ one-text: the first 10 sentences of one human text (what a user pastes). The sta
 Validation only. It needs train/work/detector_<tag>.pt.
 """
 import argparse
-import os
 
 import numpy as np
 import torch
