@@ -220,6 +220,19 @@ def unseen_human_sources(n=150, seed=5):
     return out
 
 
+def human_summary(r):
+    """Engine results of human-written texts → what the detector told their writers: the share labelled
+    `machine` (false positives at the default thresholds), `uncertain`, the mean score, and how often the
+    paragraph test rejected (of the texts it tested)."""
+    lab = [x.get("label") for x in r]
+    tested = [x["p_value"] for x in r if x.get("p_value") is not None]
+    scores = [x["score"] for x in r if x.get("score") is not None]
+    return {"n": len(r), "fpr_default": rnd(np.mean([l == "machine" for l in lab])),
+            "test_rejects": rnd(np.mean([p <= 0.05 for p in tested])) if tested else None, "n_tested": len(tested),
+            "uncertain": rnd(np.mean([l == "uncertain" for l in lab])),
+            "mean_score": rnd(np.mean(scores)) if scores else None}
+
+
 # ---- two-sample test power -----------------------------------------------------------------------
 
 def first_sentences(docs, k, cap, seed):
@@ -504,16 +517,8 @@ def main():
     report["two_sample_test"] = two_sample(a.model, test, q, val_human, res)
 
     # unseen human sources (never in pretraining or detector training)
-    uns = {}
-    for name, texts in unseen_human_sources(n=int(150 * q) + 10).items():
-        r = score_cli(a.model, texts)
-        lab = [x.get("label") for x in r]
-        tested = [x["p_value"] for x in r if x.get("p_value") is not None]
-        uns[name] = {"n": len(texts), "fpr_default": rnd(np.mean([l == "machine" for l in lab])),
-                     "test_rejects": rnd(np.mean([p <= 0.05 for p in tested])) if tested else None, "n_tested": len(tested),
-                     "uncertain": rnd(np.mean([l == "uncertain" for l in lab])),
-                     "mean_score": rnd(np.nanmean([np.nan if x.get("score") is None else x["score"] for x in r]))}
-    report["unseen_human_sources"] = uns
+    report["unseen_human_sources"] = {name: human_summary(score_cli(a.model, texts))
+                                      for name, texts in unseen_human_sources(n=int(150 * q) + 10).items()}
 
     if not a.skip_leave_outs:
         leave_outs(report, test, a.leave_out_dir)
