@@ -2,12 +2,19 @@
 (the tolerance `npm run bench` checks onnxruntime against, bench/bench.mjs).
 
   python3 train/int8_noise.py [--model models/telltale-small.ttm] [--text README.md]
+  python3 train/int8_noise.py --detection [--docs 5000]
 
 One context window (BOS + 127 tokens of the text) through three forward passes of the same
 dequantized int8 weights: the engine (wasm/telltale.mjs, bit-identical to native), PyTorch in fp32
 (what onnxruntime computes), and PyTorch with the engine's per-row int8 quantization of every
 linear layer's input emulated (src/kernels.c tt_quantize_rows_ref). If the engine is right, it sits
 close to the emulation and both sit equally far from fp32.
+
+--detection asks whether that noise costs detection: the validation documents' sentences (at most 10
+each, as detector.py splits them) through the same weights with fp32 activations, with the engine's
+per-row int8 activations emulated, and with finer int8 activations (one scale per block of 32), each
+scored by the model's linear head (`ce`, which carries the document score); sentence and document
+(mean `ce`) AUROC for each.
 """
 import argparse
 import json
@@ -38,6 +45,68 @@ def int8_rows(x):
     return torch.from_numpy(q.astype(np.float32) * scale[:, None]).view_as(x)
 
 
+def int8_blocks(x, block):
+    """int8_rows with one scale per block of `block` values of the last dimension instead of per row."""
+    xb = x.reshape(-1, x.shape[-1] // block, block)
+    s = xb.abs().amax(-1, keepdim=True) / 127
+    s = torch.where(s > 0, s, torch.ones_like(s))
+    return (torch.clamp(torch.round(xb / s), -127, 127) * s).view_as(x)
+
+
+class linear_inputs:
+    """with linear_inputs(f): every nn.Linear multiplies f(its input) (f None: unchanged)."""
+    def __init__(self, f):
+        self.f, self.plain = f, torch.nn.Linear.forward
+
+    def __enter__(self):
+        if self.f:
+            plain, f = self.plain, self.f
+            torch.nn.Linear.forward = lambda lin, x: plain(lin, f(x))
+
+    def __exit__(self, *exc):
+        torch.nn.Linear.forward = self.plain
+
+
+def detection(model_path, n_docs):
+    from sklearn.metrics import roc_auc_score
+    from data import assign_splits, load_all
+    from detector import detector_docs, doc_sentences
+    _, t, m, tok, cfg = load_model(model_path)
+    w = torch.from_numpy(t["detector.ce.weight"].astype(np.float32)).view(-1)
+    b = float(t["detector.ce.bias"][0])
+    recs = load_all()
+    assign_splits(recs)
+    docs = detector_docs(recs)[1]
+    docs = [docs[i] for i in sorted(np.random.default_rng(0).permutation(len(docs))[:n_docs])]
+    ids, owner = [], []
+    for di, r in enumerate(docs):
+        for s in doc_sentences(r["text"], False)[:10]:
+            ids.append([cfg.bos_id] + tok.encode(s.encode("utf-8"))[:64])
+            owner.append(di)
+    owner = np.array(owner)
+    y_doc = np.array([r["label"] for r in docs])
+    n_per = np.bincount(owner, minlength=len(docs))
+    print(f"{len(docs)} validation documents, {len(ids)} sentences")
+    order = np.argsort([len(x) for x in ids])
+    for name, f in (("fp32 activations", None), ("int8 per row (engine)", int8_rows),
+                    ("int8 per block of 32", lambda x: int8_blocks(x, 32))):
+        ce = np.zeros(len(ids))
+        with torch.no_grad(), linear_inputs(f):
+            for k in range(0, len(ids), 256):       # batches of similar length, padded
+                bi = order[k:k + 256]
+                L = max(len(ids[i]) for i in bi)
+                x = torch.zeros(len(bi), L, dtype=torch.long)
+                mask = torch.zeros(len(bi), L)
+                for j, i in enumerate(bi):
+                    x[j, :len(ids[i])] = torch.tensor(ids[i])
+                    mask[j, 1:len(ids[i])] = 1          # BOS excluded from the mean
+                h = m.hidden(x)                          # [B, L, d]
+                ce[bi] = (((h * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)) @ w + b).numpy()
+        doc_ce = np.bincount(owner, ce, len(docs)) / np.maximum(n_per, 1)
+        print(f"  {name:24s} sentence AUROC {roc_auc_score(y_doc[owner], ce):.4f}, document (mean ce) AUROC "
+              f"{roc_auc_score(y_doc[n_per > 0], doc_ce[n_per > 0]):.4f}", flush=True)
+
+
 def compare(a, b):
     d = (a - b).abs()
     cos = torch.nn.functional.cosine_similarity(a, b, dim=-1)
@@ -48,7 +117,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "telltale-small.ttm"))
     ap.add_argument("--text", default=os.path.join(ROOT, "README.md"))
+    ap.add_argument("--detection", action="store_true", help="the noise's cost to detection, on validation")
+    ap.add_argument("--docs", type=int, default=5000, help="with --detection: at most this many documents")
     a = ap.parse_args()
+    if a.detection:
+        return detection(a.model, a.docs)
     meta, _, m, _, cfg = load_model(a.model)
     js = ENGINE % (json.dumps(os.path.join(ROOT, "wasm", "telltale.mjs")), json.dumps(os.path.abspath(a.model)),
                    json.dumps(os.path.abspath(a.text)), cfg.context - 1, cfg.bos_id)
@@ -58,12 +131,8 @@ def main():
     engine = torch.tensor(out["hidden"], dtype=torch.float32).view(len(ids), cfg.d_model)
     with torch.no_grad():
         fp32 = m.hidden(ids[None])[0]
-        plain = torch.nn.Linear.forward
-        torch.nn.Linear.forward = lambda self, x: plain(self, int8_rows(x))
-        try:
+        with linear_inputs(int8_rows):
             emulated = m.hidden(ids[None])[0]
-        finally:
-            torch.nn.Linear.forward = plain
     print(f"{os.path.relpath(a.model, ROOT)}, {len(ids)} tokens:")
     print(f"  engine vs fp32:                    {compare(engine, fp32)}")
     print(f"  int8 activations emulated vs fp32: {compare(emulated, fp32)}")
