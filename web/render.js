@@ -74,10 +74,10 @@ const VERDICT = {
         ? `the sentences look more machine-like than most human texts of this length that we measured (${formatP(d.p_value)})`
         : `the sentences differ from the human reference texts (${formatP(d.p_value)})`;
       if (differs && d.score < 0.5) {
-        return `The two signals disagree: the score (${score}) leans human-like, but ${found} — differences like this also come from topic, genre or personal style.${end}`;
+        return `The two signals disagree: the score (${score}) leans human-like, but ${found} — differences like this also come from topic, genre, personal style or writing in a second language.${end}`;
       }
       if (differs) {
-        return `${found[0].toUpperCase()}${found.slice(1)} and the score (${score}) leans machine-like, but not far enough for a conclusion: differences like this also come from topic, genre or personal style.${end}`;
+        return `${found[0].toUpperCase()}${found.slice(1)} and the score (${score}) leans machine-like, but not far enough for a conclusion: differences like this also come from topic, genre, personal style or writing in a second language.${end}`;
       }
       if (d.score >= 0.5) {
         return `The score (${score}) leans machine-like, but the two-sample test found no clear difference from human writing (${formatP(d.p_value)}).${end}`;
@@ -248,12 +248,12 @@ export function renderAbout(doc, { open = false } = {}) {
     h(doc, 'ul', {},
       li('Sentence score (0 to 1):', 'how machine-like one sentence looks; 0 is very human-like, 1 very machine-like. One sentence is very little evidence: do not read much into a single colour.'),
       li('Paragraph and document score (0 to 1):', 'the model’s estimate of the chance that the text is machine-generated, calibrated on held-out texts that were about half human and half machine. It weighs the evidence of more sentences more, so a short paragraph’s score stays nearer the middle than a long text’s. Where most texts are written by people (a class, a magazine’s submissions), a high score is weaker evidence than the number suggests.'),
-      li('p-value:', 'a two-sample test compares the sentences, taken together, with the human reference sentences, and then asks how unusual that comparison is for human writing: p is the share of held-out human texts with the same number of sentences that looked at least as machine-like. In our tests p fell below 0.05 for about 1 human text in 30 of the kinds the model was calibrated on (news, stories, essays, reviews, abstracts), 1 in 10 to 1 in 7 when a tool had reworded the human text, 1 in 4 to 1 in 3 for kinds it never saw (1960s published prose, political speeches), and about 1 in 2 for encyclopedia article openings; non-native writing could not be measured. A small p is a reason to look closer, not proof; a large p says nothing either way.'),
+      li('p-value:', 'a two-sample test compares the sentences, taken together, with the human reference sentences, and then asks how unusual that comparison is for human writing: p is the share of held-out human texts with the same number of sentences that looked at least as machine-like. In our tests p fell below 0.05 for about 1 human text in 30 of the kinds the model was calibrated on (news, stories, essays, reviews, abstracts), 1 in 10 to 1 in 7 when a tool had reworded the human text, 1 in 4 to 1 in 3 for kinds it never saw (1960s published prose, political speeches), about 1 in 2 for encyclopedia article openings, and about 1 in 2 for essays by university students writing in English as a second language (1 in 12 for high-school learners). A small p is a reason to look closer, not proof; a large p says nothing either way.'),
       li('Uncertain', 'means the evidence is too weak. It is not a half-accusation.')),
     h(doc, 'h3', { text: 'Where it fails' }),
     h(doc, 'ul', {},
       li('Short texts:', 'under about 150 words there are too few sentences; results are labelled uncertain or come with a warning.'),
-      li('Non-native writers:', 'plain, careful, textbook-like English scores as more machine-like. Detectors like this one are known to flag non-native writers unfairly.'),
+      li('Non-native writers:', 'in our test on 439 essays by learners of English (288 of them by university students), 1 was labelled machine-like, but 6 in 10 were “uncertain” and about half of the university students’ essays had p below 0.05. Formal, careful second-language English looks more machine-like to this model; detectors like this one are known to flag non-native writers unfairly.'),
       li('Formal and academic writing,', 'templates, legal or technical text and heavily edited prose look machine-like too.'),
       li('Paraphrasing:', 'machine text reworded by a person or another tool often passes as human. A “human” result proves nothing.'),
       li('Other languages, code, lists, tables:', 'the model was trained on English prose; you will see a warning and the result is unreliable.'),

@@ -1,5 +1,6 @@
-// The shipped evaluation report (models/eval-report.json, written by `npm run eval`) and the model
-// card that quotes it.
+// The shipped evaluation report (models/eval-report.json, written by `npm run eval`), the learner-essay
+// check (models/learner-check.json, written from train/human_texts.py's output) and the model card
+// that quotes them.
 //   node --test tests/js/report.test.mjs
 // The report is read by JavaScript tools, so it must be strict JSON (no NaN tokens); every rate in it
 // is a number in [0, 1] or null (not measurable, e.g. an AUROC on a set with one class); and the
@@ -71,4 +72,29 @@ test('model card quotes the report: the two-sample test on one text (type-I erro
   const pw = card.match(/and for ([0-9.]+) % of machine texts \(mean over generators\)/);
   assert.ok(pw, 'card lost its headline power');
   assertQuotes(pw[1], 100 * t.one_text_sets_of_10.power_mean, 'power, 10 sentences (%)');
+});
+
+test('learner check (models/learner-check.json): strict JSON, rates in [0, 1], the card quotes it', () => {
+  const l = JSON.parse(readFileSync(join(root, 'models/learner-check.json'), 'utf8'));
+  walk(l, 'learner', (path, v) => {
+    if (!RATE_KEYS.has(path.split('.').pop()) && !path.endsWith('fpr_upper_95')) return;
+    assert.ok(typeof v === 'number' && v >= 0 && v <= 1, `${path} = ${v}`);
+  });
+  const uni = l.all_sampled_by_group['by Stage'].university;
+  const rand = l.random_sample.all;
+  assert.equal(l.sample.ids_random.length, rand.n);
+  assert.equal(rand.n + l.sample.ids_university_extra.length, Object.values(l.all_sampled_by_group['by Stage'])
+    .reduce((a, g) => a + g.n, 0), 'the groups hold every sampled essay');
+  const row = card.match(/\| university, BA \/ MA \(both draws\) \| ([0-9]+) \| ([0-9]+) \(([0-9.]+) %; ≤ ([0-9.]+) % at 95 %\) \| \*\*([0-9]+) %\*\* \| \*\*([0-9]+) %\*\* of ([0-9]+) \|/);
+  assert.ok(row, 'card lost its university learners row');
+  assert.equal(Number(row[1]), uni.n);
+  assert.equal(Number(row[2]), uni.n_machine);
+  assertQuotes(row[3], 100 * uni.fpr_default, 'university learners labelled machine (%)');
+  assertQuotes(row[4], 100 * uni.fpr_upper_95, 'its 95 % upper bound (%)');
+  assertQuotes(row[5], 100 * uni.uncertain, 'university learners uncertain (%)');
+  assertQuotes(row[6], 100 * uni.test_rejects, 'university learners rejected by the test (%)');
+  assert.equal(Number(row[7]), uni.n_tested);
+  const head = card.match(/1 of\n([0-9]+) essays by learners of English/);
+  assert.ok(head, 'card lost its headline learner count');
+  assert.equal(Number(head[1]), rand.n + l.sample.ids_university_extra.length);
 });
