@@ -253,7 +253,7 @@ export function renderAbout(doc, { open = false } = {}) {
     h(doc, 'h3', { text: 'Where it fails' }),
     h(doc, 'ul', {},
       li('Short texts:', 'under about 150 words there are too few sentences; results are labelled uncertain or come with a warning.'),
-      li('Non-native writers:', 'in our test on 439 essays by learners of English (288 of them by university students), 1 was labelled machine-like, but 6 in 10 were “uncertain” and about half of the university students’ essays had p below 0.05. Formal, careful second-language English looks more machine-like to this model; detectors like this one are known to flag non-native writers unfairly.'),
+      li('Non-native writers:', 'in our test on 439 essays by learners of English (288 of them by university students), 2 showed a machine-like label (one essay as a whole, one in a single paragraph), but 6 in 10 were “uncertain” and about half of the university students’ essays had p below 0.05. Formal, careful second-language English looks more machine-like to this model; detectors like this one are known to flag non-native writers unfairly.'),
       li('Formal and academic writing,', 'templates, legal or technical text and heavily edited prose look machine-like too.'),
       li('Paraphrasing:', 'machine text reworded by a person or another tool often passes as human. A “human” result proves nothing.'),
       li('Other languages, code, lists, tables:', 'the model was trained on English prose; you will see a warning and the result is unreliable.'),
