@@ -1,7 +1,7 @@
 /* cli.c — the `telltale` command line (build/telltale).
  *
  *   telltale detect [FILE|-] [--json] [--pretty] [--model FILE] [--permutations N] [--seed N] [--alpha X]
- *   telltale score --jsonl [--sentences] [--features] [--model FILE] [--permutations N] [--seed N]
+ *   telltale score --jsonl [--sentences] [--paragraphs] [--features] [--model FILE] [--permutations N] [--seed N]
  *   telltale --help | --version
  *
  * Exit codes: 0 ok, 1 runtime error (model, input, detection), 2 usage. Errors go to stderr.
@@ -24,7 +24,7 @@
 
 static const char USAGE[] =
     "usage: telltale detect [FILE|-] [--json] [--pretty] [--model FILE] [--permutations N] [--seed N] [--alpha X]\n"
-    "       telltale score --jsonl [--sentences] [--features] [--model FILE] [--permutations N] [--seed N]\n"
+    "       telltale score --jsonl [--sentences] [--paragraphs] [--features] [--model FILE] [--permutations N] [--seed N]\n"
     "       telltale --help | --version\n";
 
 static const char HELP[] =
@@ -39,6 +39,8 @@ static const char HELP[] =
     "                    {\"id\": ..., \"score\": P(machine) in [0,1] or null, \"label\": ..., \"p_value\": ...,\n"
     "                    \"mmd2\": ..., \"mmd2_mp\": ..., \"n_sentences\": ...}; a bad line gets {\"id\": ..., \"error\": \"...\"} and the rest still run.\n"
     "    --sentences     add \"sentences\": [{\"start\", \"end\", \"score\", \"raw\"}] (byte offsets; null when not scored)\n"
+    "    --paragraphs    add \"paragraphs\": [{\"start\", \"end\", \"score\", \"label\", \"p_value\", \"n_sentences\"}]\n"
+    "                    (byte offsets; each paragraph's verdict, as detect shows it)\n"
     "    --features      add \"features\": the document features the calibration reads (docs/detector.md;\n"
     "                    null when no sentence was scored), for recalibrating a model\n"
     "\n"
@@ -59,6 +61,7 @@ typedef struct {
     int json, pretty, jsonl;
     int sentences;          /* score --jsonl --sentences: per-sentence scores too */
     int features;           /* score --jsonl --features: the document's calibration features too */
+    int paragraphs;         /* score --jsonl --paragraphs: each paragraph's verdict too */
     tt_params params;
 } options;
 
@@ -90,6 +93,7 @@ static int parse_args(int argc, char **argv, options *o) {
         else if (!strcmp(a, "--jsonl")) o->jsonl = 1;
         else if (!strcmp(a, "--sentences")) o->sentences = 1;
         else if (!strcmp(a, "--features")) o->features = 1;
+        else if (!strcmp(a, "--paragraphs")) o->paragraphs = 1;
         else if (!strcmp(a, "--model")) { if (!val) return usage_error("%s needs a file name", a); o->model = val; i++; }
         else if (!strcmp(a, "--permutations")) {
             char *end; errno = 0;
@@ -113,8 +117,8 @@ static int parse_args(int argc, char **argv, options *o) {
     if (!strcmp(o->cmd, "score")) {
         if (!o->jsonl) return usage_error("%s", "score needs --jsonl (JSON lines on stdin)");
         if (o->input) return usage_error("score reads stdin only; unexpected '%s'", o->input);
-    } else if (o->jsonl || o->sentences || o->features)
-        return usage_error("%s", "--jsonl, --sentences and --features belong to the score command");
+    } else if (o->jsonl || o->sentences || o->features || o->paragraphs)
+        return usage_error("%s", "--jsonl, --sentences, --paragraphs and --features belong to the score command");
     return 0;
 }
 
@@ -297,7 +301,8 @@ static int cmd_score(const options *o) {
             continue;
         }
         if (!tt_score_jsonl_line_ex(d, &o->params, line, (size_t)n, lineno,
-                                    (o->sentences ? TT_JSONL_SENTENCES : 0) | (o->features ? TT_JSONL_FEATURES : 0), &out)) continue; /* blank line */
+                                    (o->sentences ? TT_JSONL_SENTENCES : 0) | (o->features ? TT_JSONL_FEATURES : 0) |
+                                    (o->paragraphs ? TT_JSONL_PARAGRAPHS : 0), &out)) continue; /* blank line */
         printf("%s\n", out ? out : "{\"id\":null,\"error\":\"out of memory\"}");
         free(out);
         fflush(stdout);

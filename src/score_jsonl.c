@@ -107,6 +107,21 @@ int tt_score_jsonl_line_ex(tt_detector *d, const tt_params *params, const char *
             add_num_or_null(e, "raw", s->raw, s->score >= 0);
             cJSON_AddItemToArray(arr, e);
         }
+        arr = (flags & TT_JSONL_PARAGRAPHS) ? cJSON_AddArrayToObject(o, "paragraphs") : NULL;
+        for (size_t i = 0; arr && i < r->n_paragraphs; i++) {
+            const tt_paragraph *p = &r->paragraphs[i];
+            size_t ps = 0;
+            for (size_t k = p->first_sentence; k < p->first_sentence + p->n_sentences; k++) ps += r->sentences[k].score >= 0;
+            cJSON *e = cJSON_CreateObject();
+            if (!e) break;
+            cJSON_AddNumberToObject(e, "start", p->start);
+            cJSON_AddNumberToObject(e, "end", p->end);
+            add_num_or_null(e, "score", p->score, p->score >= 0);
+            cJSON_AddStringToObject(e, "label", tt_label_name(p->label));
+            add_num_or_null(e, "p_value", p->p_value, p->tested);
+            cJSON_AddNumberToObject(e, "n_sentences", (double)ps);
+            cJSON_AddItemToArray(arr, e);
+        }
         *out = cJSON_PrintUnformatted(o);
         cJSON_Delete(o);
     }

@@ -17,8 +17,11 @@ int tt_score_jsonl_line(tt_detector *d, const tt_params *params, const char *lin
 enum {
     TT_JSONL_SENTENCES = 1, /* "sentences": [{"start", "end", "score", "raw"}, ...] (byte offsets, calibrated and
                                raw MMD-MP scores, null when not scored) — `score --jsonl --sentences` */
-    TT_JSONL_FEATURES = 2   /* "features": {name: value} of every document feature the calibration can use
+    TT_JSONL_FEATURES = 2,  /* "features": {name: value} of every document feature the calibration can use
                                (docs/detector.md), null when no sentence was scored — `--features` */
+    TT_JSONL_PARAGRAPHS = 4 /* "paragraphs": [{"start", "end", "score", "label", "p_value", "n_sentences"}, ...]
+                               (byte offsets; what the page shows per paragraph, as in `detect --json`;
+                               n_sentences counts the scored ones) — `--paragraphs` */
 };
 /* The same, with what flags asks for. */
 int tt_score_jsonl_line_ex(tt_detector *d, const tt_params *params, const char *line, size_t len, long lineno,

@@ -4,7 +4,8 @@
  * Oracles: a blank line gives no output, every other line exactly one JSON object with "id" and
  * either "error" (a string starting "line N: ") or "score" (null or in [0, 1]), "label", "p_value"
  * (null or in (0, 1]) and "n_sentences"; the id is the input's id when the line is an object (an id
- * that overflows to infinity, e.g. 1e999, is refused with an error and id null). */
+ * that overflows to infinity, e.g. 1e999, is refused with an error and id null). Every other line
+ * asks for --paragraphs too: their scored sentences add up to n_sentences, each label is a string. */
 #include <math.h>
 
 #ifdef TT_CJSON_LOCAL
@@ -26,7 +27,7 @@ static int blank(const char *s, size_t n) {
 
 static void check_line(tt_detector *d, const tt_params *p, const char *line, size_t len, long lineno) {
     char *out = NULL;
-    int has = tt_score_jsonl_line(d, p, line, len, lineno, &out);
+    int has = tt_score_jsonl_line_ex(d, p, line, len, lineno, lineno % 2 ? TT_JSONL_PARAGRAPHS : 0, &out);
     FUZZ_ASSERT(has == !blank(line, len), "line %ld: output %d for a %s line", lineno, has, has ? "blank" : "non-blank");
     if (!has) return;
     FUZZ_ASSERT(out, "line %ld: out of memory", lineno);
@@ -47,6 +48,15 @@ static void check_line(tt_detector *d, const tt_params *p, const char *line, siz
         FUZZ_ASSERT(cJSON_IsString(l), "line %ld: label: %s", lineno, out);
         FUZZ_ASSERT(cJSON_IsNull(pv) || (cJSON_IsNumber(pv) && pv->valuedouble > 0 && pv->valuedouble <= 1), "line %ld: p_value: %s", lineno, out);
         FUZZ_ASSERT(cJSON_IsNumber(ns) && ns->valuedouble >= 0, "line %ld: n_sentences: %s", lineno, out);
+        const cJSON *ps = cJSON_GetObjectItemCaseSensitive(o, "paragraphs"), *pe;
+        FUZZ_ASSERT(lineno % 2 ? cJSON_IsArray(ps) : !ps, "line %ld: paragraphs: %s", lineno, out);
+        double sum = 0;
+        cJSON_ArrayForEach(pe, ps) {
+            const cJSON *pl = cJSON_GetObjectItemCaseSensitive(pe, "label"), *pn = cJSON_GetObjectItemCaseSensitive(pe, "n_sentences");
+            FUZZ_ASSERT(cJSON_IsString(pl) && cJSON_IsNumber(pn), "line %ld: paragraph: %s", lineno, out);
+            sum += pn->valuedouble;
+        }
+        FUZZ_ASSERT(!ps || sum == ns->valuedouble, "line %ld: paragraphs hold %g scored sentences, the text %g", lineno, sum, ns->valuedouble);
     }
     /* the id comes back unchanged when the input is an object */
     cJSON *in = cJSON_ParseWithLength(line, len);

@@ -307,6 +307,22 @@ test('score --jsonl --sentences: per-sentence spans and scores equal detect --js
   assert.equal(cli(['detect', '--sentences', '--model', MODEL], PROSE).status, 2, '--sentences belongs to score');
 });
 
+test('score --jsonl --paragraphs: each paragraph’s verdict equals detect --json', () => {
+  const [a, b] = scoreJsonl('--paragraphs', [PROSE, '']);
+  assert.deepEqual(Object.keys(a), ['id', 'score', 'label', 'p_value', 'mmd2', 'mmd2_mp', 'n_sentences', 'paragraphs']);
+  const d = detectJson(PROSE);
+  assert.equal(a.paragraphs.length, d.paragraphs.length);
+  assert.ok(a.paragraphs.length >= 2, 'the test text has two paragraphs');
+  a.paragraphs.forEach((p, i) => {
+    const q = d.paragraphs[i];
+    assert.deepEqual(Object.keys(p), ['start', 'end', 'score', 'label', 'p_value', 'n_sentences']);
+    for (const k of ['start', 'end', 'score', 'label', 'p_value', 'n_sentences']) assert.equal(p[k], q[k], `paragraph ${i} ${k}`);
+  });
+  assert.equal(a.paragraphs.reduce((n, p) => n + p.n_sentences, 0), a.n_sentences);
+  assert.deepEqual(b.paragraphs, []);
+  assert.equal(cli(['detect', '--paragraphs', '--model', MODEL], PROSE).status, 2, '--paragraphs belongs to score');
+});
+
 // the metadata JSON of a .ttm file (docs/model-format.md: a 40-byte header, json_len at byte 8)
 const ttmMeta = (path) => {
   const b = readFileSync(path);
