@@ -6,7 +6,7 @@ Prints a summary and writes models/eval-report.json. Reads $TELLTALE_DATA; the u
 fetched into train/work/npm; none of them is in pretraining or detector training.
 
   python3 train/evaluate.py [--model models/telltale-small.ttm] [--quick] [--skip-baselines]
-                            [--skip-leave-outs] [--leave-out-only] [--two-sample-only]
+                            [--skip-leave-outs] [--leave-out-only] [--two-sample-only] [--page-labels-only]
                             [--leave-out-dir train/work]
                             [--out models/eval-report.json]
 
@@ -44,8 +44,9 @@ LOGO_GENERATORS = ["gpt-3.5-turbo", "gpt-4", "claude-3-opus", "gemini-1.0-pro", 
 
 # ---- running the C engine ----------------------------------------------------------------------
 
-def score_cli(model, texts, sentences=False, chunk=400, features=False):
-    """texts: list of str → list of result dicts from `telltale score --jsonl` (--sentences, --features)."""
+def score_cli(model, texts, sentences=False, chunk=400, features=False, paragraphs=False):
+    """texts: list of str → list of result dicts from `telltale score --jsonl` (--sentences, --features,
+    --paragraphs)."""
     if not os.path.exists(CLI):
         sys.exit(f"{CLI} missing: run `npm run build` first")
     out = []
@@ -53,7 +54,7 @@ def score_cli(model, texts, sentences=False, chunk=400, features=False):
     for b in range(0, len(texts), chunk):
         lines = "".join(json.dumps({"id": b + i, "text": x}) + "\n" for i, x in enumerate(texts[b:b + chunk]))
         cmd = ([CLI, "score", "--jsonl", "--model", model] + (["--sentences"] if sentences else []) +
-               (["--features"] if features else []))
+               (["--features"] if features else []) + (["--paragraphs"] if paragraphs else []))
         p = subprocess.run(cmd, input=lines, capture_output=True, text=True)
         if p.returncode != 0:
             sys.exit(f"telltale score failed ({p.returncode}): {p.stderr.strip()}")
@@ -150,6 +151,26 @@ def breakdown(docs, res, key):
         hi = [i for i, d in enumerate(docs) if d["label"] == 0 and d["domain"] in doms]
         idx = hi + mi
         out[v] = doc_metrics([docs[i] for i in idx], [res[i] for i in idx])
+    return out
+
+
+def page_labels(docs, res):
+    """What the page shows, not only the document's label: the share of texts with `machine` anywhere
+    (the document or any of its paragraphs; sentences never get `machine` alone, see the card), for
+    human texts (false accusations as a reader sees them), per domain, and for machine texts."""
+    shown = [r.get("label") == "machine" or any(p["label"] == "machine" for p in r.get("paragraphs") or [])
+             for r in res]
+    para_only = [s and r.get("label") != "machine" for s, r in zip(shown, res)]
+    out = {}
+    for name, lab in (("human", 0), ("machine", 1)):
+        idx = [i for i, d in enumerate(docs) if d["label"] == lab]
+        out[name] = {"n": len(idx), "machine_anywhere": rnd(np.mean([shown[i] for i in idx])),
+                     "machine_paragraph_only": rnd(np.mean([para_only[i] for i in idx]))}
+    by = defaultdict(list)
+    for i, d in enumerate(docs):
+        if d["label"] == 0:
+            by[d["domain"]].append(shown[i])
+    out["human_per_domain"] = {k: {"n": len(v), "machine_anywhere": rnd(np.mean(v))} for k, v in sorted(by.items())}
     return out
 
 
@@ -402,10 +423,11 @@ def preflight(a):
     rel = lambda p: os.path.relpath(p, ROOT)
     if not os.path.isfile(a.model):
         sys.exit(f"evaluate: no model file {a.model}")
-    merge = "--two-sample-only" if a.two_sample_only else "--leave-out-only" if a.leave_out_only else None
+    merge = ("--two-sample-only" if a.two_sample_only else "--page-labels-only" if a.page_labels_only
+             else "--leave-out-only" if a.leave_out_only else None)
     if merge and not os.path.isfile(a.out):
         sys.exit(f"evaluate: {merge} merges into an existing report, and {a.out} does not exist")
-    if a.two_sample_only:
+    if a.two_sample_only or a.page_labels_only:
         return {}
     if a.leave_out_only or a.leave_out_val:
         present, missing = leave_out_models(a.leave_out_dir)
@@ -452,6 +474,9 @@ def main():
                     help="only the leave-one-domain/generator-out models, merged into an existing --out report")
     ap.add_argument("--two-sample-only", action="store_true",
                     help="only the paragraph test's section, merged into an existing --out report of the same model")
+    ap.add_argument("--page-labels-only", action="store_true",
+                    help="only the share of texts the page would show as `machine` anywhere, merged into an "
+                    "existing --out report of the same model")
     ap.add_argument("--leave-out-dir", default=WORK,
                     help="folder of the leave-one-out models (lodo_*.ttm, logo_*.ttm); the full report needs all ten, "
                     "--leave-out-only and --leave-out-val measure those there")
@@ -476,12 +501,16 @@ def main():
     test = sample_docs(recs, "test", per_gen=max(2, int(15 * q)), per_human_domain=int(120 * q), seed=4)
     log(f"test docs: {len(test)} ({sum(d['label'] == 0 for d in test)} human)")
     val_human = [r for r in recs if r["split"] == "val" and r["label"] == 0]
-    if a.two_sample_only:
+    if a.two_sample_only or a.page_labels_only:
         report = json.load(open(a.out))
         if report.get("model") != os.path.relpath(a.model, ROOT) or report.get("n_test_docs") != len(test):
             sys.exit(f"evaluate: {a.out} is the report of {report.get('model')} on {report.get('n_test_docs')} "
                      f"documents, not of {os.path.relpath(a.model, ROOT)} on {len(test)}: nothing merged")
-        report["two_sample_test"] = two_sample(a.model, test, q, val_human, score_cli(a.model, [d["text"] for d in test]))
+        res = score_cli(a.model, [d["text"] for d in test], paragraphs=a.page_labels_only)
+        if a.two_sample_only:
+            report["two_sample_test"] = two_sample(a.model, test, q, val_human, res)
+        else:
+            report["page_labels"] = page_labels(test, res)
         write_json(a.out, report)
         summary(report)
         return
@@ -495,8 +524,9 @@ def main():
         summary(report)
         return
 
-    res = score_cli(a.model, [d["text"] for d in test], sentences=True)
+    res = score_cli(a.model, [d["text"] for d in test], sentences=True, paragraphs=True)
     report["document"] = doc_metrics(test, res)
+    report["page_labels"] = page_labels(test, res)
     report["per_generator"] = breakdown(test, res, "generator")
     report["per_domain"] = breakdown(test, res, "domain")
     report["calibration"] = calibration(test, res)
@@ -598,6 +628,11 @@ def summary(r):
     print(f"document AUROC {d['auroc']}  TPR@1%FPR {d['tpr_at_1pct_fpr']}  FPR(default) {d['fpr_default']}  "
           f"TPR(default) {d['tpr_default']}  uncertain(human) {d['uncertain_human']}")
     print(f"sentence AUROC {r['sentence']['auroc']} over {r['sentence']['n_sentences']} sentences")
+    if "page_labels" in r:
+        pl = r["page_labels"]
+        print(f"the page shows `machine` anywhere (document or a paragraph) for {pl['human']['machine_anywhere']} of "
+              f"{pl['human']['n']} human texts ({pl['human']['machine_paragraph_only']} only in a paragraph) and "
+              f"{pl['machine']['machine_anywhere']} of {pl['machine']['n']} machine texts")
     if "calibration" in r:
         c = r["calibration"]
         print(f"calibration error (ECE, classes weighted equally) {c['ece']}; by scored sentences "

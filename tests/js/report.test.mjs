@@ -17,7 +17,7 @@ const card = readFileSync(join(root, 'models/README.md'), 'utf8');
 
 const RATE_KEYS = new Set(['auroc', 'tpr_at_1pct_fpr', 'fpr_default', 'tpr_default', 'uncertain_human',
   'type1_error_human', 'power_mean', 'fpr_at_2pct_train_threshold', 'uncertain', 'test_rejects',
-  'human_label_machine']);
+  'human_label_machine', 'machine_anywhere', 'machine_paragraph_only']);
 
 function walk(o, path, visit) {
   if (o && typeof o === 'object') for (const [k, v] of Object.entries(o)) walk(v, `${path}.${k}`, visit);
@@ -35,7 +35,7 @@ test('report: strict JSON, every rate a number in [0, 1] or null', () => {
   });
   assert.ok(rates > 100, `only ${rates} rates found: the report lost its breakdowns`);
   for (const k of ['document', 'sentence', 'per_domain', 'per_generator', 'two_sample_test',
-    'unseen_human_sources', 'leave_one_domain_out', 'leave_one_generator_out', 'baselines'])
+    'unseen_human_sources', 'leave_one_domain_out', 'leave_one_generator_out', 'baselines', 'page_labels'])
     assert.ok(k in r, `report has no "${k}"`);
   assert.equal(r.document.n_docs, r.n_test_docs);
 });
