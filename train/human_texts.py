@@ -6,7 +6,8 @@ counts what the detector would tell their writers, overall and per group of an o
                                [--meta CSV --file-column Filename --by L1,Level] [--out JSON]
 
 For a learner corpus, a class's own essays, any writing whose authors you know: the share labelled
-`machine` (false positives at the default thresholds) with its 95 % upper bound, `uncertain` and
+`machine` (false positives at the default thresholds) with its 95 % upper bound, how many the page
+shows as `machine` anywhere (the text or one of its paragraphs), the share labelled `uncertain` and
 `human`, the mean score, the paragraph test's rejections, and how many texts had fewer than 3 scored
 sentences (those are always `uncertain`).
 """
@@ -38,6 +39,9 @@ def summarise(results):
     s["n_machine"] = int(k)
     s["fpr_upper_95"] = rnd(upper_95(k, len(results)))
     s["human"] = rnd(np.mean([x.get("label") == "human" for x in results]))
+    shown = [x.get("label") == "machine" or any(p["label"] == "machine" for p in x.get("paragraphs") or [])
+             for x in results]
+    s["n_machine_anywhere"] = int(sum(shown))  # the page shows `machine` for the text or one of its paragraphs
     s["too_short"] = int(sum((x.get("n_sentences") or 0) < MIN_SENTENCES for x in results))
     s["median_sentences"] = float(np.median([x.get("n_sentences") or 0 for x in results]))
     return s
@@ -83,7 +87,7 @@ def main():
     meta = read_meta(a.meta, a.file_column, by) if a.meta else {}
     if by and not a.meta:
         sys.exit("--by needs --meta")
-    res = score_cli(a.model, texts)
+    res = score_cli(a.model, texts, paragraphs=True)
     out = {"model": os.path.basename(a.model), "dir": os.path.abspath(a.dir), "all": summarise(res)}
     names = [os.path.basename(f) for f in files]
     if meta:
@@ -96,10 +100,12 @@ def main():
             groups[meta[n][col]].append(r)
         out[f"by {col}"] = {g: summarise(rs) for g, rs in sorted(groups.items())}
     out["labelled_machine"] = [n for n, r in zip(names, res) if r.get("label") == "machine"]
+    out["machine_paragraph_only"] = [n for n, r in zip(names, res) if r.get("label") != "machine" and
+                                     any(p["label"] == "machine" for p in r.get("paragraphs") or [])]
     for key, s in [("all", out["all"])] + [(f"{k}={g}", s) for k, v in out.items() if k.startswith("by ")
                                            for g, s in v.items()]:
         print(f"{key:28s} n {s['n']:5d}  machine {s['n_machine']} ({100 * s['fpr_default']:.1f} %, ≤ "
-              f"{100 * s['fpr_upper_95']:.1f} % at 95 %)  uncertain {100 * s['uncertain']:.1f} %  human "
+              f"{100 * s['fpr_upper_95']:.1f} % at 95 %; anywhere on the page {s['n_machine_anywhere']})  uncertain {100 * s['uncertain']:.1f} %  human "
               f"{100 * s['human']:.1f} %  too short {s['too_short']}  mean score {s['mean_score']}  "
               f"test rejects {s['test_rejects']} of {s['n_tested']}")
     if a.out:

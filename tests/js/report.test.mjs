@@ -94,6 +94,9 @@ test('learner check (models/learner-check.json): strict JSON, rates in [0, 1], t
   assertQuotes(row[5], 100 * uni.uncertain, 'university learners uncertain (%)');
   assertQuotes(row[6], 100 * uni.test_rejects, 'university learners rejected by the test (%)');
   assert.equal(Number(row[7]), uni.n_tested);
+  const shown = card.match(/`machine` somewhere \(the document or a paragraph\) for\n\s*([0-9]+) of the ([0-9]+) university essays/);
+  assert.ok(shown, 'card lost what the page shows university learners');
+  assert.deepEqual([Number(shown[1]), Number(shown[2])], [uni.n_machine_anywhere, uni.n]);
   const head = card.match(/1 of\n([0-9]+) essays by learners of English/);
   assert.ok(head, 'card lost its headline learner count');
   assert.equal(Number(head[1]), rand.n + l.sample.ids_university_extra.length);
