@@ -23,47 +23,22 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections import defaultdict
 
 import numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from common import ROOT, TRAIN_HINT, WORK, clean, log, write_json
+from engine_cli import human_summary, rnd, score_cli
 from data import assign_splits, excluded_domains, load_all
 from detector import detector_docs, doc_sentences, sample_docs
 from features import n_words
 from mmd_reference import null_p_value
 from ttm import read_ttm
 
-CLI = os.path.join(ROOT, "build", "telltale")
 SHIPPED_REPORT = os.path.join(ROOT, "models", "eval-report.json")
 LODO_DOMAINS = ["xsum", "writing", "squad", "pubmed"]
 LOGO_GENERATORS = ["gpt-3.5-turbo", "gpt-4", "claude-3-opus", "gemini-1.0-pro", "palm-2", "gpt-neox-20b"]
-
-
-# ---- running the C engine ----------------------------------------------------------------------
-
-def score_cli(model, texts, sentences=False, chunk=400, features=False, paragraphs=False):
-    """texts: list of str → list of result dicts from `telltale score --jsonl` (--sentences, --features,
-    --paragraphs)."""
-    if not os.path.exists(CLI):
-        sys.exit(f"{CLI} missing: run `npm run build` first")
-    out = []
-    t = time.time()
-    for b in range(0, len(texts), chunk):
-        lines = "".join(json.dumps({"id": b + i, "text": x}) + "\n" for i, x in enumerate(texts[b:b + chunk]))
-        cmd = ([CLI, "score", "--jsonl", "--model", model] + (["--sentences"] if sentences else []) +
-               (["--features"] if features else []) + (["--paragraphs"] if paragraphs else []))
-        p = subprocess.run(cmd, input=lines, capture_output=True, text=True)
-        if p.returncode != 0:
-            sys.exit(f"telltale score failed ({p.returncode}): {p.stderr.strip()}")
-        res = [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
-        if len(res) != len(texts[b:b + chunk]):
-            sys.exit(f"telltale score returned {len(res)} lines for {len(texts[b:b + chunk])} inputs")
-        out += res
-    log(f"  C engine scored {len(texts)} texts in {time.time() - t:.0f}s ({os.path.basename(model)})")
-    return out
 
 
 # ---- metrics -----------------------------------------------------------------------------------
@@ -82,10 +57,6 @@ def tpr_at_fpr(y, s, fpr_max=0.01):
     ok = ~np.isnan(s)
     fpr, tpr, _ = roc_curve(y[ok], s[ok])
     return float(tpr[fpr <= fpr_max].max()) if (fpr <= fpr_max).any() else 0.0
-
-
-def rnd(x, k=4):
-    return None if x is None else round(float(x), k)
 
 
 def doc_metrics(docs, res):
@@ -239,19 +210,6 @@ def unseen_human_sources(n=150, seed=5):
         idx = rng.permutation(len(out[k]))[:n]
         out[k] = [out[k][i] for i in sorted(idx)]
     return out
-
-
-def human_summary(r):
-    """Engine results of human-written texts → what the detector told their writers: the share labelled
-    `machine` (false positives at the default thresholds), `uncertain`, the mean score, and how often the
-    paragraph test rejected (of the texts it tested)."""
-    lab = [x.get("label") for x in r]
-    tested = [x["p_value"] for x in r if x.get("p_value") is not None]
-    scores = [x["score"] for x in r if x.get("score") is not None]
-    return {"n": len(r), "fpr_default": rnd(np.mean([l == "machine" for l in lab])),
-            "test_rejects": rnd(np.mean([p <= 0.05 for p in tested])) if tested else None, "n_tested": len(tested),
-            "uncertain": rnd(np.mean([l == "uncertain" for l in lab])),
-            "mean_score": rnd(np.mean(scores)) if scores else None}
 
 
 # ---- two-sample test power -----------------------------------------------------------------------

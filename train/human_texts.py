@@ -14,7 +14,6 @@ sentences (those are always `uncertain`).
 import argparse
 import csv
 import glob
-import json
 import os
 import sys
 from collections import defaultdict
@@ -23,7 +22,7 @@ import numpy as np
 from scipy.stats import beta
 
 from common import ROOT, log, write_json
-from evaluate import human_summary, rnd, score_cli
+from engine_cli import human_summary, rnd, score_cli
 
 MIN_SENTENCES = 3  # the engine's default: fewer scored sentences are always `uncertain` (src/detect.c)
 
@@ -82,18 +81,23 @@ def main():
             bad.append(os.path.basename(f))
             texts.append(raw.decode("utf-8", errors="replace"))
     if bad:
-        log(f"{len(bad)} files are not valid UTF-8; their bad bytes were read as U+FFFD: {', '.join(bad[:5])}")
+        log(f"{len(bad)} of the files {'is' if len(bad) == 1 else 'are'} not valid UTF-8; their bad bytes were "
+            f"read as U+FFFD: {', '.join(bad[:5])}")
+    empty = [os.path.basename(f) for f, t in zip(files, texts) if not t.strip()]
+    if empty:
+        log(f"{len(empty)} of the files {'is' if len(empty) == 1 else 'are'} empty (counted, as `uncertain`): "
+            f"{', '.join(empty[:5])}")
     by = [c for c in a.by.split(",") if c]
-    meta = read_meta(a.meta, a.file_column, by) if a.meta else {}
     if by and not a.meta:
         sys.exit("--by needs --meta")
+    meta = read_meta(a.meta, a.file_column, by) if a.meta else {}
+    names = [os.path.basename(f) for f in files]
+    missing = [n for n in names if meta and n not in meta]
+    if missing:
+        sys.exit(f"{len(missing)} of the files have no row in --meta {a.meta} (column {a.file_column!r}; "
+                 f"first: {missing[0]})")
     res = score_cli(a.model, texts, paragraphs=True)
     out = {"model": os.path.basename(a.model), "dir": os.path.abspath(a.dir), "all": summarise(res)}
-    names = [os.path.basename(f) for f in files]
-    if meta:
-        missing = [n for n in names if n not in meta]
-        if missing:
-            sys.exit(f"{len(missing)} files have no row in --meta (first: {missing[0]})")
     for col in by:
         groups = defaultdict(list)
         for n, r in zip(names, res):
@@ -107,7 +111,7 @@ def main():
         print(f"{key:28s} n {s['n']:5d}  machine {s['n_machine']} ({100 * s['fpr_default']:.1f} %, ≤ "
               f"{100 * s['fpr_upper_95']:.1f} % at 95 %; anywhere on the page {s['n_machine_anywhere']})  uncertain {100 * s['uncertain']:.1f} %  human "
               f"{100 * s['human']:.1f} %  too short {s['too_short']}  mean score {s['mean_score']}  "
-              f"test rejects {s['test_rejects']} of {s['n_tested']}")
+              + (f"test rejects {s['test_rejects']} of {s['n_tested']}" if s["n_tested"] else "none tested"))
     if a.out:
         write_json(a.out, out)
 
