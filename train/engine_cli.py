@@ -50,3 +50,9 @@ def human_summary(r):
             "test_rejects": rnd(np.mean([p <= 0.05 for p in tested])) if tested else None, "n_tested": len(tested),
             "uncertain": rnd(np.mean([l == "uncertain" for l in lab])),
             "mean_score": rnd(np.mean(scores)) if scores else None}
+
+
+def machine_anywhere(r):
+    """Whether the page shows `machine` for engine result r (from `score --jsonl --paragraphs`): the
+    document's label or any paragraph's."""
+    return r.get("label") == "machine" or any(p["label"] == "machine" for p in r.get("paragraphs") or [])

@@ -29,7 +29,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from common import ROOT, TRAIN_HINT, WORK, clean, log, write_json
-from engine_cli import human_summary, rnd, score_cli
+from engine_cli import human_summary, machine_anywhere, rnd, score_cli
 from data import assign_splits, excluded_domains, load_all
 from detector import detector_docs, doc_sentences, sample_docs
 from features import n_words
@@ -129,8 +129,7 @@ def page_labels(docs, res):
     """What the page shows, not only the document's label: the share of texts with `machine` anywhere
     (the document or any of its paragraphs; sentences never get `machine` alone, see the card), for
     human texts (false accusations as a reader sees them), per domain, and for machine texts."""
-    shown = [r.get("label") == "machine" or any(p["label"] == "machine" for p in r.get("paragraphs") or [])
-             for r in res]
+    shown = [machine_anywhere(r) for r in res]
     para_only = [s and r.get("label") != "machine" for s, r in zip(shown, res)]
     out = {}
     for name, lab in (("human", 0), ("machine", 1)):
@@ -443,6 +442,10 @@ def main():
                     "sample; each model's left-out domain or generator is not in its calibration either), "
                     "written to JSON: for choosing a training recipe without the test split")
     a = ap.parse_args()
+    modes = [f for f, on in (("--leave-out-only", a.leave_out_only), ("--two-sample-only", a.two_sample_only),
+                             ("--page-labels-only", a.page_labels_only), ("--leave-out-val", a.leave_out_val)) if on]
+    if len(modes) > 1:
+        sys.exit(f"evaluate: {' and '.join(modes)} each measure one part; give one of them")
     if a.quick and a.out and os.path.abspath(a.out) == SHIPPED_REPORT:
         sys.exit(f"evaluate: --quick measures a fifth of the texts; it would replace the shipped "
                  f"{os.path.relpath(SHIPPED_REPORT, ROOT)}: write it elsewhere with --out PATH")

@@ -22,7 +22,7 @@ import numpy as np
 from scipy.stats import beta
 
 from common import ROOT, log, write_json
-from engine_cli import human_summary, rnd, score_cli
+from engine_cli import human_summary, machine_anywhere, rnd, score_cli
 
 MIN_SENTENCES = 3  # the engine's default: fewer scored sentences are always `uncertain` (src/detect.c)
 
@@ -38,9 +38,7 @@ def summarise(results):
     s["n_machine"] = int(k)
     s["fpr_upper_95"] = rnd(upper_95(k, len(results)))
     s["human"] = rnd(np.mean([x.get("label") == "human" for x in results]))
-    shown = [x.get("label") == "machine" or any(p["label"] == "machine" for p in x.get("paragraphs") or [])
-             for x in results]
-    s["n_machine_anywhere"] = int(sum(shown))  # the page shows `machine` for the text or one of its paragraphs
+    s["n_machine_anywhere"] = int(sum(machine_anywhere(x) for x in results))  # the text or one of its paragraphs
     s["too_short"] = int(sum((x.get("n_sentences") or 0) < MIN_SENTENCES for x in results))
     s["median_sentences"] = float(np.median([x.get("n_sentences") or 0 for x in results]))
     return s
@@ -104,8 +102,7 @@ def main():
             groups[meta[n][col]].append(r)
         out[f"by {col}"] = {g: summarise(rs) for g, rs in sorted(groups.items())}
     out["labelled_machine"] = [n for n, r in zip(names, res) if r.get("label") == "machine"]
-    out["machine_paragraph_only"] = [n for n, r in zip(names, res) if r.get("label") != "machine" and
-                                     any(p["label"] == "machine" for p in r.get("paragraphs") or [])]
+    out["machine_paragraph_only"] = [n for n, r in zip(names, res) if r.get("label") != "machine" and machine_anywhere(r)]
     for key, s in [("all", out["all"])] + [(f"{k}={g}", s) for k, v in out.items() if k.startswith("by ")
                                            for g, s in v.items()]:
         print(f"{key:28s} n {s['n']:5d}  machine {s['n_machine']} ({100 * s['fpr_default']:.1f} %, ≤ "
