@@ -28,31 +28,19 @@ from common import ROOT, log
 from data import assign_splits, load_all
 from detector import detector_docs, doc_sentences
 from make_test_detector import load_model
+from model import mean_final_states
 
 MACHINE_ONLY_ESSAYS = ["argumentative-essay", "essay"]  # ArguGPT, BiScope: no human essays beside them
 
 
 def mean_states(m, tok, cfg, texts, drop_first, per_text=10):
     """→ ([n, d] mean final state of each sentence's [BOS] + first 64 tokens, BOS excluded; [n] text index)."""
-    ids, owner = [], []
+    seqs, owner = [], []
     for ti, x in enumerate(texts):
         for s in doc_sentences(x, drop_first)[:per_text]:
-            ids.append([cfg.bos_id] + tok.encode(s.encode("utf-8"))[:64])
+            seqs.append([cfg.bos_id] + tok.encode(s.encode("utf-8"))[:64])
             owner.append(ti)
-    X = np.zeros((len(ids), cfg.d_model), np.float32)
-    order = np.argsort([len(i) for i in ids])
-    with torch.no_grad():
-        for k in range(0, len(ids), 256):            # batches of similar length, padded
-            bi = order[k:k + 256]
-            L = max(len(ids[i]) for i in bi)
-            x = torch.zeros(len(bi), L, dtype=torch.long)
-            mask = torch.zeros(len(bi), L)
-            for j, i in enumerate(bi):
-                x[j, :len(ids[i])] = torch.tensor(ids[i])
-                mask[j, 1:len(ids[i])] = 1
-            h = m.hidden(x)                            # [B, L, d]
-            X[bi] = ((h * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)).numpy()
-    return X, np.array(owner, dtype=np.int64)
+    return mean_final_states(m, seqs), np.array(owner, dtype=np.int64)
 
 
 def doc_mean(z, owner, n):

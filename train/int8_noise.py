@@ -26,7 +26,7 @@ import torch
 
 from common import ROOT
 from make_test_detector import load_model
-from model import quantize_rows
+from model import mean_final_states, quantize_rows
 
 ENGINE = """
 import { createDetector } from %s;
@@ -72,7 +72,7 @@ def detection(model_path, n_docs):
     from data import assign_splits, load_all
     from detector import detector_docs, doc_sentences
     _, t, m, tok, cfg = load_model(model_path)
-    w = torch.from_numpy(t["detector.ce.weight"].astype(np.float32)).view(-1)
+    w = t["detector.ce.weight"].astype(np.float32).reshape(-1)
     b = float(t["detector.ce.bias"][0])
     recs = load_all()
     assign_splits(recs)
@@ -87,21 +87,10 @@ def detection(model_path, n_docs):
     y_doc = np.array([r["label"] for r in docs])
     n_per = np.bincount(owner, minlength=len(docs))
     print(f"{len(docs)} validation documents, {len(ids)} sentences")
-    order = np.argsort([len(x) for x in ids])
     for name, f in (("fp32 activations", None), ("int8 per row (engine)", int8_rows),
                     ("int8 per block of 32", lambda x: int8_blocks(x, 32))):
-        ce = np.zeros(len(ids))
-        with torch.no_grad(), linear_inputs(f):
-            for k in range(0, len(ids), 256):       # batches of similar length, padded
-                bi = order[k:k + 256]
-                L = max(len(ids[i]) for i in bi)
-                x = torch.zeros(len(bi), L, dtype=torch.long)
-                mask = torch.zeros(len(bi), L)
-                for j, i in enumerate(bi):
-                    x[j, :len(ids[i])] = torch.tensor(ids[i])
-                    mask[j, 1:len(ids[i])] = 1          # BOS excluded from the mean
-                h = m.hidden(x)                          # [B, L, d]
-                ce[bi] = (((h * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)) @ w + b).numpy()
+        with linear_inputs(f):
+            ce = mean_final_states(m, ids) @ w + b
         doc_ce = np.bincount(owner, ce, len(docs)) / np.maximum(n_per, 1)
         print(f"  {name:24s} sentence AUROC {roc_auc_score(y_doc[owner], ce):.4f}, document (mean ce) AUROC "
               f"{roc_auc_score(y_doc[n_per > 0], doc_ce[n_per > 0]):.4f}", flush=True)

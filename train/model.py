@@ -162,6 +162,26 @@ def load_dequantized(m: GPT):
 
 
 @torch.no_grad()
+def mean_final_states(m: GPT, seqs, batch=256):
+    """seqs: token-id lists, each [BOS] + a sentence's tokens (≤ context) → [n, d] float32: the mean
+    final hidden state over each sequence's tokens, BOS excluded (the detector's raw sentence feature),
+    computed in padded batches of similar length."""
+    X = np.zeros((len(seqs), m.c.d_model), np.float32)
+    order = np.argsort([len(x) for x in seqs], kind="stable")
+    for k in range(0, len(seqs), batch):
+        bi = order[k:k + batch]
+        L = max(len(seqs[i]) for i in bi)
+        x = torch.zeros(len(bi), L, dtype=torch.long)
+        mask = torch.zeros(len(bi), L)
+        for j, i in enumerate(bi):
+            x[j, :len(seqs[i])] = torch.tensor(seqs[i])
+            mask[j, 1:len(seqs[i])] = 1
+        h = m.hidden(x)                                                   # [B, L, d]
+        X[bi] = ((h * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)).numpy()
+    return X
+
+
+@torch.no_grad()
 def token_stats(logits, ids):
     """Per-token LM statistics for ids[1:] given the prefix (docs/model-format.md).
 
