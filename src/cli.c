@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "detect_internal.h"
 #include "engine.h"
 #include "score_jsonl.h"
 #include "telltale.h"
@@ -208,18 +209,14 @@ static void print_unit_summary(const tt_paragraph *p, size_t scored) {
 }
 
 static void print_report(const tt_result *r, const char *text) {
-    size_t scored = 0;
-    for (size_t i = 0; i < r->n_sentences; i++) scored += r->sentences[i].score >= 0;
     printf("%s: ", r->model);
-    print_unit_summary(&r->document, scored);
+    print_unit_summary(&r->document, tt_result_scored(r, 0, r->n_sentences));
     printf("\n");
     for (size_t i = 0; i < r->n_warnings; i++) printf("warning %s\n", r->warnings[i]);
     for (size_t pi = 0; pi < r->n_paragraphs; pi++) {
         const tt_paragraph *p = &r->paragraphs[pi];
-        size_t ps = 0;
-        for (size_t k = p->first_sentence; k < p->first_sentence + p->n_sentences; k++) ps += r->sentences[k].score >= 0;
         printf("\nParagraph %zu: ", pi + 1);
-        print_unit_summary(p, ps);
+        print_unit_summary(p, tt_result_scored(r, p->first_sentence, p->n_sentences));
         printf("\n");
         for (size_t k = p->first_sentence; k < p->first_sentence + p->n_sentences; k++) {
             const tt_sentence *s = &r->sentences[k];

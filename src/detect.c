@@ -55,6 +55,12 @@ int tt_result_doc_features(const tt_result *r, double feat[TT_N_FEATURES]) {
     return 0;
 }
 
+size_t tt_result_scored(const tt_result *r, size_t first, size_t n) {
+    size_t k = 0;
+    for (size_t i = first; i < first + n && i < r->n_sentences; i++) k += r->sentences[i].score >= 0;
+    return k;
+}
+
 struct tt_detector {
     tt_model *model;             /* the loaded model (owned) */
     const tt_config *cfg;        /* its transformer configuration */

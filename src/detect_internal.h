@@ -77,6 +77,10 @@ double tt_detector_doc_prob(const tt_detector *d, const double *feat);
  * from tt_detect. Returns 0, or -1 when no sentence was scored (feat untouched). */
 int tt_result_doc_features(const tt_result *r, double feat[TT_N_FEATURES]);
 
+/* How many of sentences [first, first + n) of r were scored (score ≥ 0): a paragraph's or, with
+ * (0, r->n_sentences), the document's n_sentences in every output (detect, --json, score --jsonl). */
+size_t tt_result_scored(const tt_result *r, size_t first, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

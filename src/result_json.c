@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 #endif
 
+#include "detect_internal.h"
 #include "telltale.h"
 
 static double round6(double x) {
@@ -36,12 +37,6 @@ static int add_label(cJSON *o, tt_label l) {
     return cJSON_AddStringToObject(o, "label", tt_label_name(l)) ? 0 : -1;
 }
 
-static size_t scored_in(const tt_result *r, size_t first, size_t n) {
-    size_t k = 0;
-    for (size_t i = first; i < first + n && i < r->n_sentences; i++) k += r->sentences[i].score >= 0;
-    return k;
-}
-
 /* document and paragraphs share these fields */
 static int add_unit(cJSON *o, const tt_result *r, const tt_paragraph *p) {
     int rc = add_span(o, p->start, p->end, p->start16, p->end16);
@@ -51,7 +46,7 @@ static int add_unit(cJSON *o, const tt_result *r, const tt_paragraph *p) {
     rc |= add_num(o, "mmd2", p->mmd2, 1);
     rc |= add_num(o, "mmd2_mp", p->mmd2_mp, 1);
     rc |= cJSON_AddBoolToObject(o, "tested", p->tested ? 1 : 0) ? 0 : -1;
-    rc |= add_int(o, "n_sentences", (double)scored_in(r, p->first_sentence, p->n_sentences));
+    rc |= add_int(o, "n_sentences", (double)tt_result_scored(r, p->first_sentence, p->n_sentences));
     return rc;
 }
 

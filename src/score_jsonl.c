@@ -75,8 +75,7 @@ int tt_score_jsonl_line_ex(tt_detector *d, const tt_params *params, const char *
         cJSON_Delete(in);
         return 1;
     }
-    size_t scored = 0;
-    for (size_t i = 0; i < r->n_sentences; i++) scored += r->sentences[i].score >= 0;
+    size_t scored = tt_result_scored(r, 0, r->n_sentences);
     cJSON *o = cJSON_CreateObject();
     if (o) {
         cJSON_AddItemToObject(o, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
@@ -110,8 +109,6 @@ int tt_score_jsonl_line_ex(tt_detector *d, const tt_params *params, const char *
         arr = (flags & TT_JSONL_PARAGRAPHS) ? cJSON_AddArrayToObject(o, "paragraphs") : NULL;
         for (size_t i = 0; arr && i < r->n_paragraphs; i++) {
             const tt_paragraph *p = &r->paragraphs[i];
-            size_t ps = 0;
-            for (size_t k = p->first_sentence; k < p->first_sentence + p->n_sentences; k++) ps += r->sentences[k].score >= 0;
             cJSON *e = cJSON_CreateObject();
             if (!e) break;
             cJSON_AddNumberToObject(e, "start", p->start);
@@ -119,7 +116,7 @@ int tt_score_jsonl_line_ex(tt_detector *d, const tt_params *params, const char *
             add_num_or_null(e, "score", p->score, p->score >= 0);
             cJSON_AddStringToObject(e, "label", tt_label_name(p->label));
             add_num_or_null(e, "p_value", p->p_value, p->tested);
-            cJSON_AddNumberToObject(e, "n_sentences", (double)ps);
+            cJSON_AddNumberToObject(e, "n_sentences", (double)tt_result_scored(r, p->first_sentence, p->n_sentences));
             cJSON_AddItemToArray(arr, e);
         }
         *out = cJSON_PrintUnformatted(o);
