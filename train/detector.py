@@ -87,6 +87,17 @@ def doc_sentences(text, drop_first):
     return s
 
 
+def sentence_ids(tok, bos_id, texts, drop_first, per_text):
+    """Each text's first per_text sentences as [BOS] + their first MAX_TOKENS token ids → (id lists,
+    the index of the text each came from)."""
+    seqs, owner = [], []
+    for ti, x in enumerate(texts):
+        for s in doc_sentences(x, drop_first)[:per_text]:
+            seqs.append([bos_id] + tok.encode(s.encode("utf-8"))[:MAX_TOKENS])
+            owner.append(ti)
+    return seqs, np.array(owner, dtype=np.int64)
+
+
 def lm_key():
     """A short hash of train/work/lm.pt: caches of LM states are named for the LM that made them."""
     with open(work_path("lm.pt"), "rb") as fh:

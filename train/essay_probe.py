@@ -26,7 +26,7 @@ from sklearn.metrics import roc_auc_score
 
 from common import ROOT, log
 from data import assign_splits, load_all
-from detector import detector_docs, doc_sentences
+from detector import detector_docs, sentence_ids
 from make_test_detector import load_model
 from model import mean_final_states
 
@@ -35,12 +35,8 @@ MACHINE_ONLY_ESSAYS = ["argumentative-essay", "essay"]  # ArguGPT, BiScope: no h
 
 def mean_states(m, tok, cfg, texts, drop_first, per_text=10):
     """→ ([n, d] mean final state of each sentence's [BOS] + first 64 tokens, BOS excluded; [n] text index)."""
-    seqs, owner = [], []
-    for ti, x in enumerate(texts):
-        for s in doc_sentences(x, drop_first)[:per_text]:
-            seqs.append([cfg.bos_id] + tok.encode(s.encode("utf-8"))[:64])
-            owner.append(ti)
-    return mean_final_states(m, seqs), np.array(owner, dtype=np.int64)
+    seqs, owner = sentence_ids(tok, cfg.bos_id, texts, drop_first, per_text)
+    return mean_final_states(m, seqs), owner
 
 
 def doc_mean(z, owner, n):

@@ -37,6 +37,7 @@ from mmd_reference import null_p_value
 from ttm import read_ttm
 
 SHIPPED_REPORT = os.path.join(ROOT, "models", "eval-report.json")
+MERGE_PARTS = ("--two-sample-only", "--page-labels-only", "--leave-out-only")  # recompute one part of --out
 LODO_DOMAINS = ["xsum", "writing", "squad", "pubmed"]
 LOGO_GENERATORS = ["gpt-3.5-turbo", "gpt-4", "claude-3-opus", "gemini-1.0-pro", "palm-2", "gpt-neox-20b"]
 
@@ -380,13 +381,11 @@ def preflight(a):
     rel = lambda p: os.path.relpath(p, ROOT)
     if not os.path.isfile(a.model):
         sys.exit(f"evaluate: no model file {a.model}")
-    merge = ("--two-sample-only" if a.two_sample_only else "--page-labels-only" if a.page_labels_only
-             else "--leave-out-only" if a.leave_out_only else None)
-    if merge and not os.path.isfile(a.out):
-        sys.exit(f"evaluate: {merge} merges into an existing report, and {a.out} does not exist")
-    if a.two_sample_only or a.page_labels_only:
+    if a.part in MERGE_PARTS and not os.path.isfile(a.out):
+        sys.exit(f"evaluate: {a.part} merges into an existing report, and {a.out} does not exist")
+    if a.part in ("--two-sample-only", "--page-labels-only"):
         return {}
-    if a.leave_out_only or a.leave_out_val:
+    if a.part in ("--leave-out-only", "--leave-out-val"):
         present, missing = leave_out_models(a.leave_out_dir)
         if not present:
             sys.exit(f"evaluate: no leave-one-out model (lodo_*.ttm, logo_*.ttm) in {rel(a.leave_out_dir)}. {TRAIN_HINT}")
@@ -446,6 +445,7 @@ def main():
                              ("--page-labels-only", a.page_labels_only), ("--leave-out-val", a.leave_out_val)) if on]
     if len(modes) > 1:
         sys.exit(f"evaluate: {' and '.join(modes)} each measure one part; give one of them")
+    a.part = modes[0] if modes else None
     if a.quick and a.out and os.path.abspath(a.out) == SHIPPED_REPORT:
         sys.exit(f"evaluate: --quick measures a fifth of the texts; it would replace the shipped "
                  f"{os.path.relpath(SHIPPED_REPORT, ROOT)}: write it elsewhere with --out PATH")

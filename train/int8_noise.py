@@ -70,7 +70,7 @@ class linear_inputs:
 def detection(model_path, n_docs):
     from sklearn.metrics import roc_auc_score
     from data import assign_splits, load_all
-    from detector import detector_docs, doc_sentences
+    from detector import detector_docs, sentence_ids
     _, t, m, tok, cfg = load_model(model_path)
     w = t["detector.ce.weight"].astype(np.float32).reshape(-1)
     b = float(t["detector.ce.bias"][0])
@@ -78,12 +78,7 @@ def detection(model_path, n_docs):
     assign_splits(recs)
     docs = detector_docs(recs)[1]
     docs = [docs[i] for i in sorted(np.random.default_rng(0).permutation(len(docs))[:n_docs])]
-    ids, owner = [], []
-    for di, r in enumerate(docs):
-        for s in doc_sentences(r["text"], False)[:10]:
-            ids.append([cfg.bos_id] + tok.encode(s.encode("utf-8"))[:64])
-            owner.append(di)
-    owner = np.array(owner)
+    ids, owner = sentence_ids(tok, cfg.bos_id, [r["text"] for r in docs], False, 10)
     y_doc = np.array([r["label"] for r in docs])
     n_per = np.bincount(owner, minlength=len(docs))
     print(f"{len(docs)} validation documents, {len(ids)} sentences")

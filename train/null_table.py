@@ -42,7 +42,8 @@ import numpy as np
 from common import ROOT, WORK, log, work_path
 from data import assign_splits, left_out, load_all
 from detector import doc_sentences
-from evaluate import auroc, score_cli
+from engine_cli import score_cli
+from evaluate import auroc
 from mmd_reference import null_p_value
 from ttm import read_ttm, write_ttm
 

@@ -36,7 +36,8 @@ import numpy as np
 from common import ROOT, log
 from data import assign_splits, left_out, load_all
 from detector import cv_predict, detector_docs, fit_document
-from evaluate import LENGTH_BINS, auroc, calibration_error, score_cli
+from engine_cli import score_cli
+from evaluate import LENGTH_BINS, auroc, calibration_error
 from ttm import read_ttm, write_ttm
 
 BASE = ["sent_mean", "mmd2", "ce_mean"]

@@ -260,7 +260,8 @@ def head(a):
 
 
 def zeroshot(a):
-    from evaluate import LODO_DOMAINS, lm_sums, score_cli
+    from engine_cli import score_cli
+    from evaluate import LODO_DOMAINS, lm_sums
     docs_v = detector_docs(assign_splits(load_all()))[1]
     # the pretrained LM (train/work/lm.pt): its next-token head is still a language model
     lp, ent, var, lrank, n = lm_sums(docs_v).T
