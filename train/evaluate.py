@@ -7,13 +7,16 @@ fetched into train/work/npm; none of them is in pretraining or detector training
 
   python3 train/evaluate.py [--model models/telltale-small.ttm] [--quick] [--skip-baselines]
                             [--skip-leave-outs] [--leave-out-only] [--two-sample-only] [--page-labels-only]
-                            [--leave-out-dir train/work]
+                            [--leave-out-dir train/work] [--carry REPORT]
                             [--out models/eval-report.json]
 
 Besides the model and the data, the full report needs what `npm run train` leaves in train/work (not
 committed): the pretrained LM (lm.pt, merges_*.json) for the zero-shot baselines and the ten
 leave-one-out models. A checkout without them is told so before anything runs; --skip-baselines /
---skip-leave-outs measure the rest, into another file than the shipped report (--out).
+--skip-leave-outs measure the rest, into another file than the shipped report (--out), unless
+--carry REPORT copies the skipped sections from an earlier report of the same test documents (they
+do not depend on the evaluated model file: the baselines use the pretrained LM, the leave-one-out
+sections their own models; report["carried"] says where each was measured).
 """
 import argparse
 import glob
@@ -383,6 +386,8 @@ def preflight(a):
         sys.exit(f"evaluate: no model file {a.model}")
     if a.part in MERGE_PARTS and not os.path.isfile(a.out):
         sys.exit(f"evaluate: {a.part} merges into an existing report, and {a.out} does not exist")
+    if a.part and a.carry:
+        sys.exit(f"evaluate: --carry goes with a whole run that skips parts, not with {a.part}")
     if a.part in ("--two-sample-only", "--page-labels-only"):
         return {}
     if a.part in ("--leave-out-only", "--leave-out-val"):
@@ -392,6 +397,11 @@ def preflight(a):
         if missing:
             log(f"not in {rel(a.leave_out_dir)}, so not measured: " + ", ".join(os.path.basename(p) for p in missing))
         return {}
+    if a.carry and not (a.skip_baselines or a.skip_leave_outs):
+        sys.exit("evaluate: --carry copies the sections a run skips (--skip-baselines, --skip-leave-outs); "
+                 "this run skips none")
+    if a.carry and not os.path.isfile(a.carry):
+        sys.exit(f"evaluate: no report {a.carry} to carry the skipped sections from")
     missing = {}
     if not a.skip_baselines:
         vocab = read_ttm(a.model)[0]["model"]["vocab_size"]
@@ -404,12 +414,15 @@ def preflight(a):
         sys.exit("evaluate: the full report needs trained files this checkout lacks:\n"
                  + "".join(f"  {rel(p)}\n" for v in missing.values() for p in v)
                  + f"{TRAIN_HINT}. Or measure without them: "
-                 + " ".join(missing) + " --out PATH (the report then says what it left out).")
+                 + " ".join(missing) + " --out PATH (the report then says what it left out), or with --carry REPORT "
+                 "(those sections copied from an earlier report of the same test documents).")
     skipped = {}
     if a.skip_baselines:
         skipped["baselines"] = "--skip-baselines"
     if a.skip_leave_outs:
         skipped["leave_one_domain_out"] = skipped["leave_one_generator_out"] = "--skip-leave-outs"
+    if a.carry:
+        return {}
     if skipped and os.path.abspath(a.out) == SHIPPED_REPORT:
         sys.exit(f"evaluate: a report without {', '.join(sorted(set(skipped)))} would replace the shipped "
                  f"{rel(SHIPPED_REPORT)}: write it elsewhere with --out PATH")
@@ -433,6 +446,10 @@ def main():
     ap.add_argument("--page-labels-only", action="store_true",
                     help="only the share of texts the page would show as `machine` anywhere, merged into an "
                     "existing --out report of the same model")
+    ap.add_argument("--carry", metavar="REPORT",
+                    help="with --skip-baselines / --skip-leave-outs: copy those sections from REPORT (the same test "
+                    "documents; they do not depend on --model) and say so in the report's \"carried\"; then --out "
+                    "may be the shipped report")
     ap.add_argument("--leave-out-dir", default=WORK,
                     help="folder of the leave-one-out models (lodo_*.ttm, logo_*.ttm); the full report needs all ten, "
                     "--leave-out-only and --leave-out-val measure those there")
@@ -476,6 +493,7 @@ def main():
         summary(report)
         return
     report = {"model": os.path.relpath(a.model, ROOT), "split": "test (train/splits/test.txt.gz)", "n_test_docs": len(test)}
+    carried = carried_sections(a, report) if a.carry else None
     if skipped:
         report["not_measured"] = skipped
     if a.leave_out_only:
@@ -515,9 +533,52 @@ def main():
         leave_outs(report, test, a.leave_out_dir)
     if not a.skip_baselines:
         report["baselines"] = baselines(recs, test)
+    if a.carry:
+        carry(report, carried)
     write_json(a.out, report)
     summary(report)
     log(f"wrote {a.out}")
+
+
+CARRIED_BY = {"--skip-baselines": ["baselines"], "--skip-leave-outs": ["leave_one_domain_out", "leave_one_generator_out"]}
+
+
+def carried_sections(a, report):
+    """The sections this run skips, read from the --carry report → {section: (value, where it was
+    measured)}; exits unless that report measured them on the same test documents. These sections do
+    not depend on the evaluated model's file: the baselines use the pretrained LM and TF-IDF, the
+    leave-one-out sections their own models. Read before the run, since --out may be the same file."""
+    old = json.load(open(a.carry))
+    if (old.get("split"), old.get("n_test_docs")) != (report["split"], report["n_test_docs"]):
+        sys.exit(f"evaluate: {a.carry} measured {old.get('n_test_docs')} documents of {old.get('split')}, "
+                 f"this run {report['n_test_docs']} of {report['split']}: nothing to carry")
+    flags = [f for f, on in (("--skip-baselines", a.skip_baselines), ("--skip-leave-outs", a.skip_leave_outs)) if on]
+    out = {}
+    for sec in (sec for f in flags for sec in CARRIED_BY[f]):
+        if sec not in old or sec in old.get("not_measured", {}):
+            sys.exit(f"evaluate: {a.carry} has no {sec} section to carry")
+        out[sec] = (old[sec], old.get("carried", {}).get(sec, f"measured in {report_version(a.carry)} "
+                                                              f"(model {old.get('model')})"))
+    return out
+
+
+def report_version(path):
+    """The report's path, with the commit it is identical to when git knows it: "models/eval-report.json
+    as committed in 9436a71"."""
+    rel = os.path.relpath(path, ROOT)
+    git = lambda *args: subprocess.run(["git", "-C", ROOT, *args], capture_output=True, text=True)
+    commit = git("log", "-1", "--format=%h", "--", rel).stdout.strip()
+    if commit and git("diff", "--quiet", commit, "--", rel).returncode == 0:
+        return f"{rel} as committed in {commit}"
+    return rel
+
+
+def carry(report, carried):
+    """Puts the carried sections into the report, and says in report["carried"] where each was measured."""
+    for sec, (value, where) in carried.items():
+        report[sec] = value
+    report["carried"] = {sec: where for sec, (_, where) in carried.items()}
+    log("carried, not measured in this run: " + ", ".join(carried))
 
 
 def leave_outs(report, test, folder=WORK):
