@@ -15,12 +15,12 @@ What: the validation documents of detector.py (detector.detector_docs; a leave-o
 left-out domain or generator dropped, as its provenance says) are scored by the C engine
 (build/telltale score --jsonl --features, the model given); the logistic model and the thresholds
 are fitted by detector.fit_document, the same rules as detector.py (machine_above: ≤ 1 % of every
-validation domain's human texts; human_below: 90 % of machine texts above it). The sentence
-calibration and the human null are kept. The test split is never read.
+validation domain's human texts; human_below: ≤ 10 % of every validation generator's texts below it).
+The sentence calibration and the human null are kept. The test split is never read.
 
 --labels: only print, under the model's own calibration, the share of each validation generator's
-texts (≥ 20) that the `human` threshold labels human, and the threshold that would keep every one of
-them at ≤ 10 % (with the share of human texts still labelled human there).
+texts (≥ 20) that the `human` threshold labels human, and the threshold the rule gives on the model's
+own scores (with the share of human texts still labelled human there).
 
 --compare: only print, for candidate feature sets, the 5-fold cross-validated validation document
 AUROC and the calibration error of P(machine) (ECE over 10 bins, human texts weighted as in the fit)
@@ -35,7 +35,7 @@ import numpy as np
 
 from common import ROOT, log
 from data import assign_splits, left_out, load_all
-from detector import cv_predict, detector_docs, fit_document
+from detector import HUMAN_MAX_PER_GENERATOR, MIN_GROUP_TEXTS, cv_predict, detector_docs, fit_document, human_threshold
 from engine_cli import score_cli
 from evaluate import LENGTH_BINS, auroc, calibration_error
 from ttm import read_ttm, write_ttm
@@ -70,18 +70,18 @@ def validation_features(model, meta):
     return F, y, dom, names, n, gen, score
 
 
-def human_labels(meta, y, gen, score, min_texts=20, most=0.10):
+def human_labels(meta, y, gen, score):
     """Prints each validation generator's share of texts below the model's human_below, and the
-    threshold that would keep every generator with ≥ min_texts texts at ≤ most."""
+    threshold the rule of detector.human_threshold would give (every generator at ≤ 10 %)."""
     hb = meta["calibration"]["thresholds"]["human_below"]
     by = {g: score[(y == 1) & (gen == g)] for g in sorted(set(gen[y == 1].tolist()))}
-    by = {g: s for g, s in by.items() if len(s) >= min_texts}
+    by = {g: s for g, s in by.items() if len(s) >= MIN_GROUP_TEXTS}
     log(f"human_below {hb:.3f}: human texts labelled human {(score[y == 0] < hb).mean():.3f}, "
         f"machine texts {(score[y == 1] < hb).mean():.3f}")
     for g in sorted(by, key=lambda g: -(by[g] < hb).mean()):
         log(f"  {g:22s} {len(by[g]):4d} texts, labelled human {(by[g] < hb).mean():.3f}")
-    t = max(min(np.quantile(s, most) for s in by.values()), 0.05)
-    log(f"every generator at ≤ {most:.0%}: human_below {t:.3f}; human texts labelled human there "
+    t = max(human_threshold(score, y, gen), 0.05)
+    log(f"every generator at ≤ {HUMAN_MAX_PER_GENERATOR:.0%}: human_below {t:.3f}; human texts labelled human there "
         f"{(score[y == 0] < t).mean():.3f}, machine texts {(score[y == 1] < t).mean():.3f}, "
         f"the most of one generator {max((s < t).mean() for s in by.values()):.3f}")
 
@@ -142,7 +142,7 @@ def main():
     cols = [names.index(n) for n in want]
     if np.isnan(F[:, cols]).any():
         ap.error(f"the model does not compute all of {want} (null in the engine's output)")
-    doc, thresholds, info = fit_document(F[:, cols], y, dom, want)
+    doc, thresholds, info = fit_document(F[:, cols], y, dom, gen, want)
     if n_max > 0 and any(x == "log_n" or x.endswith("_x_log_n") for x in want):
         doc["n_max"] = n_max
     old = meta["calibration"]

@@ -42,10 +42,10 @@ test('report: strict JSON, every rate a number in [0, 1] or null', () => {
 
 // The card's number, read to the precision it is written with, is the report's: "0.938" for
 // 0.9378, "0.15 %" for 0.0015, "21.7 %" for 0.217.
-function assertQuotes(written, value, what) {
+function assertQuotes(written, value, what, source = 'the report') {
   const decimals = (written.split('.')[1] || '').length;
   assert.ok(Math.abs(Number(written) - value) <= 0.5 * 10 ** -decimals + 1e-9,
-    `card says ${what} ${written}, the report ${value}`);
+    `card says ${what} ${written}, ${source} ${value}`);
 }
 
 test('model card quotes the report: document AUROC, false positives, machine texts caught', () => {
@@ -100,4 +100,15 @@ test('learner check (models/learner-check.json): strict JSON, rates in [0, 1], t
   const head = card.match(/1 of\n([0-9]+) essays by learners of English/);
   assert.ok(head, 'card lost its headline learner count');
   assert.equal(Number(head[1]), rand.n + l.sample.ids_university_extra.length);
+});
+
+test('model card quotes the shipped model file: its label thresholds', () => {
+  const buf = readFileSync(join(root, 'models/telltale-small.ttm'));
+  assert.equal(buf.toString('latin1', 0, 4), 'TTM1');
+  const meta = JSON.parse(buf.toString('utf8', 40, 40 + buf.readUInt32LE(8)));
+  const t = meta.calibration.thresholds;
+  const m = card.match(/thresholds human < ([0-9.]+), machine ≥ ([0-9.]+)/);
+  assert.ok(m, 'card lost its "thresholds human < x, machine ≥ y"');
+  assertQuotes(m[1], t.human_below, 'human threshold', 'the model file');
+  assertQuotes(m[2], t.machine_above, 'machine threshold', 'the model file');
 });
