@@ -82,10 +82,19 @@ const VERDICT = {
       if (d.score >= 0.5) {
         return `The score (${score}) leans machine-like, but the two-sample test found no clear difference from human writing (${formatP(d.p_value)}).${end}`;
       }
-      return `The evidence is too weak either way.${end}`;
+      return `The score (${score}) leans human-like, but not far enough for a conclusion: machine-generated text of some kinds scores this low too.${end}`;
     },
   },
 };
+
+/**
+ * The document verdict as the page words it: { title, say } for a result's `document` (label, score,
+ * p_value, tested) and the result's `test` ("human_null" or "permutation").
+ */
+export function verdict(d, test) {
+  const v = VERDICT[d.label] || VERDICT.uncertain;
+  return { title: v.title, say: v.say(d, test) };
+}
 
 function h(doc, tag, attrs = {}, ...children) {
   const el = doc.createElement(tag);
@@ -144,7 +153,7 @@ export function renderResult(root, text, result, opts = {}) {
   const doc = root.ownerDocument;
   root.replaceChildren();
   const d = result.document;
-  const v = VERDICT[d.label] || VERDICT.uncertain;
+  const v = verdict(d, result.test);
 
   // Document verdict.
   root.append(h(doc, 'section', { class: `verdict l-${d.label}`, 'aria-labelledby': 'verdict-title', 'data-label': d.label, 'data-score': d.score, 'data-p': d.p_value },
@@ -155,7 +164,7 @@ export function renderResult(root, text, result, opts = {}) {
       h(doc, 'span', { class: 'num', 'data-field': 'score' }, 'Score ', h(doc, 'strong', { text: formatScore(d.score) }), ' (0 = human-like, 1 = machine-like)'),
       h(doc, 'span', { class: 'num', 'data-field': 'p' }, 'Two-sample test: ', h(doc, 'strong', { text: formatP(d.p_value) })),
       h(doc, 'span', { class: 'num', 'data-field': 'n' }, `${d.n_sentences} scored sentence${d.n_sentences === 1 ? '' : 's'}`)),
-    h(doc, 'p', { class: 'say', text: v.say(d, result.test) })));
+    h(doc, 'p', { class: 'say', text: v.say })));
 
   // Warnings.
   if (result.warnings && result.warnings.length) {
