@@ -688,6 +688,8 @@ def summary(r):
               f"{ {k: v['auroc'] for k, v in b['tfidf_char14_lr']['leave_one_domain_out'].items()} }")
         for k in ("zero_shot_loglik", "zero_shot_logrank", "zero_shot_fastdetect"):
             print(f"baseline {k} AUROC {b[k]['auroc']}")
+    for sec, where in r.get("carried", {}).items():
+        print(f"carried from an earlier report, not measured by the run that wrote this one: {sec}, {where}")
 
 
 if __name__ == "__main__":
