@@ -77,6 +77,15 @@ def doc_metrics(docs, res):
     return m
 
 
+def sentence_labels(y, p, thresholds):
+    """The share of human (y = 0) and machine (y = 1) sentences the page labels `human` and `machine`: a
+    sentence's label is its calibrated score against the model's thresholds (src/detect.c), no test."""
+    hb, ma = thresholds["human_below"], thresholds["machine_above"]
+    share = lambda m: rnd(float(m.mean())) if len(m) else None
+    return {"human_labelled_human": share(p[y == 0] < hb), "machine_labelled_human": share(p[y == 1] < hb),
+            "human_labelled_machine": share(p[y == 0] >= ma), "machine_labelled_machine": share(p[y == 1] >= ma)}
+
+
 LENGTH_BINS = {"1-4": (1, 5), "5-9": (5, 10), "10-19": (10, 20), "20+": (20, 1 << 30)}
 
 
@@ -513,13 +522,15 @@ def main():
     report["fast_detect_gpt_sets"] = {"pooled": doc_metrics([test[i] for i in fdg], [res[i] for i in fdg]),
                                       "per_generator": breakdown([test[i] for i in fdg], [res[i] for i in fdg], "generator")}
     # sentence level
-    ys, ss = [], []
+    ys, ss, ps = [], [], []
     for d, r in zip(test, res):
         for s in r.get("sentences") or []:
             if s.get("raw") is not None:
                 ys.append(d["label"])
                 ss.append(s["raw"])
-    report["sentence"] = {"n_sentences": len(ss), "auroc": rnd(auroc(ys, ss)), "tpr_at_1pct_fpr": rnd(tpr_at_fpr(ys, ss))}
+                ps.append(s["score"])
+    report["sentence"] = {"n_sentences": len(ss), "auroc": rnd(auroc(ys, ss)), "tpr_at_1pct_fpr": rnd(tpr_at_fpr(ys, ss)),
+                          **sentence_labels(np.array(ys), np.array(ps), read_ttm(a.model)[0]["calibration"]["thresholds"])}
     log(f"document AUROC {report['document']['auroc']}, sentence AUROC {report['sentence']['auroc']}, "
         f"FPR at default {report['document']['fpr_default']}")
 
@@ -650,6 +661,10 @@ def summary(r):
     print(f"document AUROC {d['auroc']}  TPR@1%FPR {d['tpr_at_1pct_fpr']}  FPR(default) {d['fpr_default']}  "
           f"TPR(default) {d['tpr_default']}  uncertain(human) {d['uncertain_human']}")
     print(f"sentence AUROC {r['sentence']['auroc']} over {r['sentence']['n_sentences']} sentences")
+    if "human_labelled_human" in r["sentence"]:
+        x = r["sentence"]
+        print(f"  sentences labelled human: {x['human_labelled_human']} of human ones, {x['machine_labelled_human']} of machine "
+              f"ones; labelled machine: {x['human_labelled_machine']} / {x['machine_labelled_machine']}")
     if "page_labels" in r:
         pl = r["page_labels"]
         print(f"the page shows `machine` anywhere (document or a paragraph) for {pl['human']['machine_anywhere']} of "

@@ -17,7 +17,8 @@ const card = readFileSync(join(root, 'models/README.md'), 'utf8');
 
 const RATE_KEYS = new Set(['auroc', 'tpr_at_1pct_fpr', 'fpr_default', 'tpr_default', 'uncertain_human',
   'type1_error_human', 'power_mean', 'fpr_at_2pct_train_threshold', 'uncertain', 'test_rejects',
-  'human_label_machine', 'machine_anywhere', 'machine_paragraph_only']);
+  'human_label_machine', 'machine_anywhere', 'machine_paragraph_only', 'human_labelled_human', 'machine_labelled_human',
+  'human_labelled_machine', 'machine_labelled_machine']);
 
 function walk(o, path, visit) {
   if (o && typeof o === 'object') for (const [k, v] of Object.entries(o)) walk(v, `${path}.${k}`, visit);
