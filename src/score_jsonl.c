@@ -37,6 +37,18 @@ static void add_num_or_null(cJSON *o, const char *key, double v, int ok) {
     else cJSON_AddNullToObject(o, key);
 }
 
+/* Appends {"start", "end", "score"} (byte offsets; score null when not scored, < 0) to arr and returns
+ * it for the unit's other fields; NULL when out of memory. */
+static cJSON *add_span_entry(cJSON *arr, size_t start, size_t end, double score) {
+    cJSON *e = cJSON_CreateObject();
+    if (!e) return NULL;
+    cJSON_AddNumberToObject(e, "start", start);
+    cJSON_AddNumberToObject(e, "end", end);
+    add_num_or_null(e, "score", score, score >= 0);
+    cJSON_AddItemToArray(arr, e);
+    return e;
+}
+
 int tt_score_jsonl_line_ex(tt_detector *d, const tt_params *params, const char *line, size_t len, long lineno,
                            int flags, char **out) {
     *out = NULL;
@@ -98,26 +110,18 @@ int tt_score_jsonl_line_ex(tt_detector *d, const tt_params *params, const char *
         cJSON *arr = (flags & TT_JSONL_SENTENCES) ? cJSON_AddArrayToObject(o, "sentences") : NULL;
         for (size_t i = 0; arr && i < r->n_sentences; i++) {
             const tt_sentence *s = &r->sentences[i];
-            cJSON *e = cJSON_CreateObject();
+            cJSON *e = add_span_entry(arr, s->start, s->end, s->score);
             if (!e) break;
-            cJSON_AddNumberToObject(e, "start", s->start);
-            cJSON_AddNumberToObject(e, "end", s->end);
-            add_num_or_null(e, "score", s->score, s->score >= 0);
             add_num_or_null(e, "raw", s->raw, s->score >= 0);
-            cJSON_AddItemToArray(arr, e);
         }
         arr = (flags & TT_JSONL_PARAGRAPHS) ? cJSON_AddArrayToObject(o, "paragraphs") : NULL;
         for (size_t i = 0; arr && i < r->n_paragraphs; i++) {
             const tt_paragraph *p = &r->paragraphs[i];
-            cJSON *e = cJSON_CreateObject();
+            cJSON *e = add_span_entry(arr, p->start, p->end, p->score);
             if (!e) break;
-            cJSON_AddNumberToObject(e, "start", p->start);
-            cJSON_AddNumberToObject(e, "end", p->end);
-            add_num_or_null(e, "score", p->score, p->score >= 0);
             cJSON_AddStringToObject(e, "label", tt_label_name(p->label));
             add_num_or_null(e, "p_value", p->p_value, p->tested);
             cJSON_AddNumberToObject(e, "n_sentences", (double)tt_result_scored(r, p->first_sentence, p->n_sentences));
-            cJSON_AddItemToArray(arr, e);
         }
         *out = cJSON_PrintUnformatted(o);
         cJSON_Delete(o);
