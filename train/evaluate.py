@@ -389,7 +389,8 @@ def leave_out_models(folder):
 
 def preflight(a):
     """Checks, before the data is read and the engine runs for minutes, that this run has what it
-    needs; exits with what is missing and what to do. Returns the parts the report leaves out."""
+    needs; exits with what is missing and what to do. Returns the sections this run skips, {section:
+    its --skip flag} (with --carry, they are carried)."""
     rel = lambda p: os.path.relpath(p, ROOT)
     if not os.path.isfile(a.model):
         sys.exit(f"evaluate: no model file {a.model}")
@@ -406,7 +407,12 @@ def preflight(a):
         if missing:
             log(f"not in {rel(a.leave_out_dir)}, so not measured: " + ", ".join(os.path.basename(p) for p in missing))
         return {}
-    if a.carry and not (a.skip_baselines or a.skip_leave_outs):
+    skipped = {}
+    if a.skip_baselines:
+        skipped["baselines"] = "--skip-baselines"
+    if a.skip_leave_outs:
+        skipped["leave_one_domain_out"] = skipped["leave_one_generator_out"] = "--skip-leave-outs"
+    if a.carry and not skipped:
         sys.exit("evaluate: --carry copies the sections a run skips (--skip-baselines, --skip-leave-outs); "
                  "this run skips none")
     if a.carry and not os.path.isfile(a.carry):
@@ -425,14 +431,7 @@ def preflight(a):
                  + f"{TRAIN_HINT}. Or measure without them: "
                  + " ".join(missing) + " --out PATH (the report then says what it left out), or with --carry REPORT "
                  "(those sections copied from an earlier report of the same test documents).")
-    skipped = {}
-    if a.skip_baselines:
-        skipped["baselines"] = "--skip-baselines"
-    if a.skip_leave_outs:
-        skipped["leave_one_domain_out"] = skipped["leave_one_generator_out"] = "--skip-leave-outs"
-    if a.carry:
-        return {}
-    if skipped and os.path.abspath(a.out) == SHIPPED_REPORT:
+    if skipped and not a.carry and os.path.abspath(a.out) == SHIPPED_REPORT:
         sys.exit(f"evaluate: a report without {', '.join(sorted(set(skipped)))} would replace the shipped "
                  f"{rel(SHIPPED_REPORT)}: write it elsewhere with --out PATH")
     return skipped
@@ -502,8 +501,8 @@ def main():
         summary(report)
         return
     report = {"model": os.path.relpath(a.model, ROOT), "split": "test (train/splits/test.txt.gz)", "n_test_docs": len(test)}
-    carried = carried_sections(a, report) if a.carry else None
-    if skipped:
+    carried = carried_sections(a.carry, skipped, report) if a.carry else None
+    if skipped and not a.carry:
         report["not_measured"] = skipped
     if a.leave_out_only:
         report = json.load(open(a.out))
@@ -551,24 +550,21 @@ def main():
     log(f"wrote {a.out}")
 
 
-CARRIED_BY = {"--skip-baselines": ["baselines"], "--skip-leave-outs": ["leave_one_domain_out", "leave_one_generator_out"]}
-
-
-def carried_sections(a, report):
-    """The sections this run skips, read from the --carry report → {section: (value, where it was
-    measured)}; exits unless that report measured them on the same test documents. These sections do
-    not depend on the evaluated model's file: the baselines use the pretrained LM and TF-IDF, the
-    leave-one-out sections their own models. Read before the run, since --out may be the same file."""
-    old = json.load(open(a.carry))
+def carried_sections(path, skipped, report):
+    """The sections this run skips (preflight's {section: flag}), read from the report at path →
+    {section: (value, where it was measured)}; exits unless that report measured them on the same test
+    documents. These sections do not depend on the evaluated model's file: the baselines use the
+    pretrained LM and TF-IDF, the leave-one-out sections their own models. Read before the run, since
+    --out may be the same file."""
+    old = json.load(open(path))
     if (old.get("split"), old.get("n_test_docs")) != (report["split"], report["n_test_docs"]):
-        sys.exit(f"evaluate: {a.carry} measured {old.get('n_test_docs')} documents of {old.get('split')}, "
+        sys.exit(f"evaluate: {path} measured {old.get('n_test_docs')} documents of {old.get('split')}, "
                  f"this run {report['n_test_docs']} of {report['split']}: nothing to carry")
-    flags = [f for f, on in (("--skip-baselines", a.skip_baselines), ("--skip-leave-outs", a.skip_leave_outs)) if on]
     out = {}
-    for sec in (sec for f in flags for sec in CARRIED_BY[f]):
+    for sec in skipped:
         if sec not in old or sec in old.get("not_measured", {}):
-            sys.exit(f"evaluate: {a.carry} has no {sec} section to carry")
-        out[sec] = (old[sec], old.get("carried", {}).get(sec, f"measured in {report_version(a.carry)} "
+            sys.exit(f"evaluate: {path} has no {sec} section to carry")
+        out[sec] = (old[sec], old.get("carried", {}).get(sec, f"measured in {report_version(path)} "
                                                               f"(model {old.get('model')})"))
     return out
 
