@@ -7,10 +7,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ttmMeta } from './ttm.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = process.env.TELLTALE_CLI ? join(root, process.env.TELLTALE_CLI) : join(root, 'build/telltale');
@@ -322,12 +323,6 @@ test('score --jsonl --paragraphs: each paragraph’s verdict equals detect --jso
   assert.deepEqual(b.paragraphs, []);
   assert.equal(cli(['detect', '--paragraphs', '--model', MODEL], PROSE).status, 2, '--paragraphs belongs to score');
 });
-
-// the metadata JSON of a .ttm file (docs/model-format.md: a 40-byte header, json_len at byte 8)
-const ttmMeta = (path) => {
-  const b = readFileSync(path);
-  return JSON.parse(b.subarray(40, 40 + b.readUInt32LE(8)).toString('utf8'));
-};
 
 test('score --jsonl --features: the document features, and the score is their calibration', () => {
   const [a, b] = scoreJsonl('--features', [PROSE, 'Too short.']);

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ttmMeta } from './ttm.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const reportText = readFileSync(join(root, 'models/eval-report.json'), 'utf8');
@@ -104,10 +105,7 @@ test('learner check (models/learner-check.json): strict JSON, rates in [0, 1], t
 });
 
 test('model card quotes the shipped model file: its label thresholds', () => {
-  const buf = readFileSync(join(root, 'models/telltale-small.ttm'));
-  assert.equal(buf.toString('latin1', 0, 4), 'TTM1');
-  const meta = JSON.parse(buf.toString('utf8', 40, 40 + buf.readUInt32LE(8)));
-  const t = meta.calibration.thresholds;
+  const t = ttmMeta(join(root, 'models/telltale-small.ttm')).calibration.thresholds;
   const m = card.match(/thresholds human < ([0-9.]+), machine ≥ ([0-9.]+)/);
   assert.ok(m, 'card lost its "thresholds human < x, machine ≥ y"');
   assertQuotes(m[1], t.human_below, 'human threshold', 'the model file');
