@@ -14,9 +14,7 @@ group of DIR's texts (--by, a column of --meta, as for human_texts.py) the share
 lies above the 95th percentile of the validation human documents'.
 """
 import argparse
-import csv
 import os
-import sys
 import time
 
 import numpy as np
@@ -27,6 +25,7 @@ from sklearn.metrics import roc_auc_score
 from common import ROOT, log
 from data import assign_splits, load_all
 from detector import detector_docs, sentence_ids
+from human_texts import read_texts
 from make_test_detector import load_model
 from model import mean_final_states
 
@@ -51,13 +50,7 @@ def main():
     ap.add_argument("--by", required=True, help="the --meta column to group by")
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "telltale-small.ttm"))
     a = ap.parse_args()
-    files = sorted(f for f in os.listdir(a.dir) if f.endswith(".txt"))
-    if not files:
-        sys.exit(f"no *.txt files in {a.dir}")
-    with open(a.meta, newline="", encoding="utf-8") as fh:
-        meta = {r[a.file_column]: r[a.by] for r in csv.DictReader(fh)}
-    if any(f not in meta for f in files):
-        sys.exit(f"--meta {a.meta} lacks a row for {next(f for f in files if f not in meta)}")
+    files, texts, meta = read_texts(a.dir, a.meta, a.file_column, [a.by])
     _, t, m, tok, cfg = load_model(a.model)
     torch.set_num_threads(os.cpu_count() or 1)
     recs = load_all()
@@ -66,12 +59,11 @@ def main():
     t0 = time.time()
     Xt, ot = mean_states(m, tok, cfg, [r["text"] for r in docs_t], True)
     Xv, ov = mean_states(m, tok, cfg, [r["text"] for r in docs_v], False)
-    Xd, od = mean_states(m, tok, cfg, [open(os.path.join(a.dir, f), encoding="utf-8", errors="replace").read()
-                                       for f in files], False)
+    Xd, od = mean_states(m, tok, cfg, texts, False)
     log(f"sentence states: {len(Xt)} train, {len(Xv)} validation, {len(Xd)} of {a.dir} ({time.time() - t0:.0f}s)")
     yt = np.array([docs_t[i]["label"] for i in ot])
     yv = np.array([r["label"] for r in docs_v])
-    group = np.array([meta[f] for f in files])
+    group = np.array([meta[f][a.by] for f in files])
     essays = np.isin(np.array([docs_t[i]["domain"] for i in ot]), MACHINE_ONLY_ESSAYS)
     rng = np.random.default_rng(0)
     control = np.zeros(len(yt), bool)

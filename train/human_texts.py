@@ -58,18 +58,13 @@ def read_meta(path, file_column, by):
     return {r[file_column]: r for r in rows}
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("dir", help="folder of *.txt files, one human-written text each")
-    ap.add_argument("--model", default=os.path.join(ROOT, "models", "telltale-small.ttm"))
-    ap.add_argument("--meta", help="CSV with one row per file, for per-group rates")
-    ap.add_argument("--file-column", default="Filename", help="the --meta column that holds the file name")
-    ap.add_argument("--by", default="", help="comma-separated --meta columns to group by")
-    ap.add_argument("--out", help="write the summary as JSON here")
-    a = ap.parse_args()
-    files = sorted(glob.glob(os.path.join(a.dir, "*.txt")))
+def read_texts(folder, meta_path=None, file_column="Filename", by=()):
+    """Every *.txt of folder → (file names, texts, {file name: metadata row}); exits when there is none,
+    when --meta lacks a --by column or a file's row. Bad UTF-8 is read as U+FFFD and empty files are
+    kept (both said in the log)."""
+    files = sorted(glob.glob(os.path.join(folder, "*.txt")))
     if not files:
-        sys.exit(f"no *.txt files in {a.dir}")
+        sys.exit(f"no *.txt files in {folder}")
     texts, bad = [], []
     for f in files:
         raw = open(f, "rb").read()
@@ -85,15 +80,28 @@ def main():
     if empty:
         log(f"{len(empty)} of the files {'is' if len(empty) == 1 else 'are'} empty (counted, as `uncertain`): "
             f"{', '.join(empty[:5])}")
-    by = [c for c in a.by.split(",") if c]
-    if by and not a.meta:
-        sys.exit("--by needs --meta")
-    meta = read_meta(a.meta, a.file_column, by) if a.meta else {}
+    meta = read_meta(meta_path, file_column, list(by)) if meta_path else {}
     names = [os.path.basename(f) for f in files]
     missing = [n for n in names if meta and n not in meta]
     if missing:
-        sys.exit(f"{len(missing)} of the files have no row in --meta {a.meta} (column {a.file_column!r}; "
+        sys.exit(f"{len(missing)} of the files have no row in --meta {meta_path} (column {file_column!r}; "
                  f"first: {missing[0]})")
+    return names, texts, meta
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("dir", help="folder of *.txt files, one human-written text each")
+    ap.add_argument("--model", default=os.path.join(ROOT, "models", "telltale-small.ttm"))
+    ap.add_argument("--meta", help="CSV with one row per file, for per-group rates")
+    ap.add_argument("--file-column", default="Filename", help="the --meta column that holds the file name")
+    ap.add_argument("--by", default="", help="comma-separated --meta columns to group by")
+    ap.add_argument("--out", help="write the summary as JSON here")
+    a = ap.parse_args()
+    by = [c for c in a.by.split(",") if c]
+    if by and not a.meta:
+        sys.exit("--by needs --meta")
+    names, texts, meta = read_texts(a.dir, a.meta, a.file_column, by)
     res = score_cli(a.model, texts, paragraphs=True)
     out = {"model": os.path.basename(a.model), "dir": os.path.abspath(a.dir), "all": summarise(res)}
     for col in by:
