@@ -1,8 +1,9 @@
-"""Probe (validation and a folder of human texts; not part of the pipeline): does the linear head lean on
-the essay sets that have only machine texts (ArguGPT's argumentative essays, BiScope's essays) to call
-formal essays machine-made? models/README.md ("Essays by learners of English") reports what it gave.
+"""Probe (validation and a folder of human texts; not part of the pipeline): do the linear head and the
+fine-tuned blocks lean on the essay sets that have only machine texts (ArguGPT's argumentative essays,
+BiScope's essays) to call formal essays machine-made? models/README.md ("Essays by learners of
+English") reports what it gave.
 
-  python3 train/essay_probe.py DIR --meta CSV --by COLUMN
+  python3 train/essay_probe.py DIR --meta CSV --by COLUMN [--finetune MINUTES --seed N]
 
 The shipped model's blocks (int8 weights dequantized, PyTorch, fp32) give every sentence's mean final
 state: the detector's train sample (detector.detector_docs, at most 10 sentences per text, the first
@@ -10,10 +11,19 @@ dropped as in training), the validation documents, and DIR's texts (*.txt, one h
 linear head is then refitted on the train sentences with all of them, without the machine-only essay
 sets, and without as many other machine sentences drawn at random (the control). For each head:
 validation sentence and document AUROC (a document's score = the mean over its sentences), and per
-group of DIR's texts (--by, a column of --meta, as for human_texts.py) the share whose document score
-lies above the 95th percentile of the validation human documents'.
+group of DIR's texts (--by, a column of --meta, as for human_texts.py) and for the validation essays of
+the machine-only sets the share whose document score lies above the 95th percentile of the validation
+human documents'.
+
+With --finetune MINUTES the blocks themselves are put to the same question: the shipped blocks 3–6 are
+fine-tuned further on the CPU (finetune.finetune: balanced batches, cosine-decayed learning rate, the
+checkpoint chosen on validation sentences) once without the machine-only essay sets and once without as
+many other machine sentences drawn at random (the control), each for MINUTES; the head is then refitted
+on --head-sentences train sentences through the new blocks and the same numbers are printed. Blocks
+1–2 run once for every sentence (finetune.prefix_states, cached in memory).
 """
 import argparse
+import copy
 import os
 import time
 
@@ -25,8 +35,10 @@ from sklearn.metrics import roc_auc_score
 from common import ROOT, log
 from data import assign_splits, load_all
 from detector import detector_docs, sentence_ids
+from finetune import TopStack, _batch, finetune, install, length_batches, prefix_states
 from human_texts import read_texts
 from make_test_detector import load_model
+from mmd import DeepKernel
 from model import mean_final_states
 
 MACHINE_ONLY_ESSAYS = ["argumentative-essay", "essay"]  # ArguGPT, BiScope: no human essays beside them
@@ -38,8 +50,36 @@ def mean_states(m, tok, cfg, texts, drop_first, per_text=10):
     return mean_final_states(m, seqs), owner
 
 
+def padded(seqs):
+    """Id lists ([BOS] + tokens) → ids [N, 1 + T] int64 zero-padded, n_tokens [N] (BOS not counted)."""
+    n = np.array([len(x) - 1 for x in seqs], dtype=np.int64)
+    ids = np.zeros((len(seqs), 1 + int(n.max())), dtype=np.int64)
+    for i, x in enumerate(seqs):
+        ids[i, :len(x)] = x
+    return ids, n
+
+
+@torch.no_grad()
+def mean_from_prefix(top, z, idx=None):
+    """Mean final state of the sentences idx of z (prefix states P, n_tokens) through the top blocks of
+    top → [len(idx), d] float32, in idx's order (the raw sentence feature, as mean_final_states)."""
+    idx = np.arange(len(z["n_tokens"])) if idx is None else idx
+    X = np.zeros((len(idx), top.ln_f.weight.shape[0]), np.float32)
+    top.eval()
+    for b in length_batches(z["n_tokens"][idx], 512):
+        X[b] = DeepKernel.raw(*top.hidden(*_batch(z, idx[b]))).numpy()
+    return X
+
+
 def doc_mean(z, owner, n):
     return np.bincount(owner, z, n) / np.maximum(np.bincount(owner, None, n), 1)
+
+
+def fit_head(X, y):
+    """Logistic regression on standardized features → (w, b) on the raw features."""
+    mu, sd = X.mean(0), X.std(0) + 1e-6
+    lr = LogisticRegression(C=1.0, max_iter=2000).fit((X - mu) / sd, y)
+    return lr.coef_[0] / sd, lr.intercept_[0] - (lr.coef_[0] * mu / sd).sum()
 
 
 def main():
@@ -49,42 +89,76 @@ def main():
     ap.add_argument("--file-column", default="Filename")
     ap.add_argument("--by", required=True, help="the --meta column to group by")
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "telltale-small.ttm"))
+    ap.add_argument("--finetune", type=float, default=0.0, metavar="MINUTES",
+                    help="also fine-tune the blocks further, each arm for MINUTES (0: heads only)")
+    ap.add_argument("--lr", type=float, default=5e-5, help="--finetune's learning rate (head: 10×)")
+    ap.add_argument("--head-sentences", type=int, default=40000,
+                    help="--finetune: train sentences the head is refitted on after each arm")
+    ap.add_argument("--seed", type=int, default=0, help="the control's draw, --finetune's batches and head sample")
     a = ap.parse_args()
     files, texts, meta = read_texts(a.dir, a.meta, a.file_column, [a.by])
-    _, t, m, tok, cfg = load_model(a.model)
+    pmeta, t, m, tok, cfg = load_model(a.model)
     torch.set_num_threads(os.cpu_count() or 1)
     recs = load_all()
     assign_splits(recs)
     docs_t, docs_v = detector_docs(recs)
     t0 = time.time()
-    Xt, ot = mean_states(m, tok, cfg, [r["text"] for r in docs_t], True)
-    Xv, ov = mean_states(m, tok, cfg, [r["text"] for r in docs_v], False)
-    Xd, od = mean_states(m, tok, cfg, texts, False)
+    if a.finetune > 0:
+        # blocks 1..L−k once for every sentence; the top k (the fine-tuned ones) per arm
+        k = int(pmeta["provenance"]["lm_top_blocks_finetuned_for_detection"])
+        zs = []
+        for texts_, drop in (([r["text"] for r in docs_t], True), ([r["text"] for r in docs_v], False), (texts, False)):
+            seqs, owner = sentence_ids(tok, cfg.bos_id, texts_, drop, 10)
+            ids, n = padded(seqs)
+            zs.append(({"P": prefix_states(m, ids, n, len(m.blocks) - k), "n_tokens": n}, owner))
+        (zt, ot), (zv, ov), (zd, od) = zs
+        top = TopStack(m, k)
+        Xt, Xv, Xd = (mean_from_prefix(top, z) for z in (zt, zv, zd))
+    else:
+        Xt, ot = mean_states(m, tok, cfg, [r["text"] for r in docs_t], True)
+        Xv, ov = mean_states(m, tok, cfg, [r["text"] for r in docs_v], False)
+        Xd, od = mean_states(m, tok, cfg, texts, False)
     log(f"sentence states: {len(Xt)} train, {len(Xv)} validation, {len(Xd)} of {a.dir} ({time.time() - t0:.0f}s)")
     yt = np.array([docs_t[i]["label"] for i in ot])
     yv = np.array([r["label"] for r in docs_v])
     group = np.array([meta[f][a.by] for f in files])
     essays = np.isin(np.array([docs_t[i]["domain"] for i in ot]), MACHINE_ONLY_ESSAYS)
-    rng = np.random.default_rng(0)
+    essays_v = np.isin(np.array([r["domain"] for r in docs_v]), MACHINE_ONLY_ESSAYS)
+    rng = np.random.default_rng(a.seed)
     control = np.zeros(len(yt), bool)
     control[rng.choice(np.where((yt == 1) & ~essays)[0], essays.sum(), replace=False)] = True
     log(f"machine-only essay sentences in the train sample: {essays.sum()} (labels {sorted(set(yt[essays]))})")
-    mu, sd = Xt.mean(0), Xt.std(0) + 1e-6
-    heads = [("shipped head", t["detector.ce.weight"].astype(np.float64).reshape(-1), float(t["detector.ce.bias"][0]))]
-    for name, keep in (("refitted, all", np.ones(len(yt), bool)), ("refitted, without those essays", ~essays),
-                       ("refitted, control", ~control)):
-        lr = LogisticRegression(C=1.0, max_iter=2000).fit((Xt[keep] - mu) / sd, yt[keep])
-        heads.append((name, lr.coef_[0] / sd, lr.intercept_[0] - (lr.coef_[0] * mu / sd).sum()))
     has_v = np.bincount(ov, None, len(docs_v)) > 0
     has_d = np.bincount(od, None, len(files)) > 0
-    for name, w, b in heads:
+
+    def report(name, w, b, Xv, Xd):
         zv, zd = Xv @ w + b, Xd @ w + b
         dv, dd = doc_mean(zv, ov, len(docs_v)), doc_mean(zd, od, len(files))
         q95 = np.quantile(dv[has_v & (yv == 0)], 0.95)
         above = ", ".join(f"{g} {np.mean(dd[has_d & (group == g)] > q95):.3f}" for g in sorted(set(group[has_d])))
         print(f"{name:32s} validation AUROC sentence {roc_auc_score(yv[ov], zv):.4f}, document "
-              f"{roc_auc_score(yv[has_v], dv[has_v]):.4f} | above the validation human 95th percentile: {above}",
+              f"{roc_auc_score(yv[has_v], dv[has_v]):.4f} | above the validation human 95th percentile: "
+              f"validation essays of the machine-only sets {np.mean(dv[has_v & essays_v] > q95):.3f}; {above}",
               flush=True)
+
+    report("shipped head", t["detector.ce.weight"].astype(np.float64).reshape(-1), float(t["detector.ce.bias"][0]), Xv, Xd)
+    arms = (("all", np.ones(len(yt), bool)), ("without those essays", ~essays), ("control", ~control))
+    for name, keep in arms:
+        report("refitted, " + name, *fit_head(Xt[keep], yt[keep]), Xv, Xd)
+    for name, keep in arms[1:] if a.finetune > 0 else ():
+        # the blocks fine-tuned further on the kept train sentences; the head refitted on a sample of them
+        sel = np.where(keep)[0]
+        zk = {"P": zt["P"][sel], "n_tokens": zt["n_tokens"][sel], "label": yt[sel]}
+        zvl = {"P": zv["P"], "n_tokens": zv["n_tokens"], "label": yv[ov]}
+        state, info = finetune(m, k, zk, zvl, a.finetune, seed=a.seed, lr=a.lr, balanced=True)
+        del zk
+        log(f"fine-tuned {name}: {info}")
+        m2 = copy.deepcopy(m)
+        install(m2, k, state)
+        top = TopStack(m2, k)
+        hs = np.sort(rng.choice(sel, min(a.head_sentences, len(sel)), replace=False))
+        w, b = fit_head(mean_from_prefix(top, zt, hs), yt[hs])
+        report(f"blocks fine-tuned, {name}", w, b, mean_from_prefix(top, zv), mean_from_prefix(top, zd))
 
 
 if __name__ == "__main__":
