@@ -34,11 +34,10 @@ from sklearn.metrics import roc_auc_score
 
 from common import ROOT, log
 from data import assign_splits, load_all
-from detector import detector_docs, sentence_ids
-from finetune import TopStack, _batch, finetune, install, length_batches, prefix_states
+from detector import MAX_TOKENS, detector_docs, sentence_ids
+from finetune import TopStack, finetune, install, mean_token_states, pad_ids, prefix_states
 from human_texts import read_texts
 from make_test_detector import load_model
-from mmd import DeepKernel
 from model import mean_final_states
 
 MACHINE_ONLY_ESSAYS = ["argumentative-essay", "essay"]  # ArguGPT, BiScope: no human essays beside them
@@ -48,27 +47,6 @@ def mean_states(m, tok, cfg, texts, drop_first, per_text=10):
     """→ ([n, d] mean final state of each sentence's [BOS] + first 64 tokens, BOS excluded; [n] text index)."""
     seqs, owner = sentence_ids(tok, cfg.bos_id, texts, drop_first, per_text)
     return mean_final_states(m, seqs), owner
-
-
-def padded(seqs):
-    """Id lists ([BOS] + tokens) → ids [N, 1 + T] int64 zero-padded, n_tokens [N] (BOS not counted)."""
-    n = np.array([len(x) - 1 for x in seqs], dtype=np.int64)
-    ids = np.zeros((len(seqs), 1 + int(n.max())), dtype=np.int64)
-    for i, x in enumerate(seqs):
-        ids[i, :len(x)] = x
-    return ids, n
-
-
-@torch.no_grad()
-def mean_from_prefix(top, z, idx=None):
-    """Mean final state of the sentences idx of z (prefix states P, n_tokens) through the top blocks of
-    top → [len(idx), d] float32, in idx's order (the raw sentence feature, as mean_final_states)."""
-    idx = np.arange(len(z["n_tokens"])) if idx is None else idx
-    X = np.zeros((len(idx), top.ln_f.weight.shape[0]), np.float32)
-    top.eval()
-    for b in length_batches(z["n_tokens"][idx], 512):
-        X[b] = DeepKernel.raw(*top.hidden(*_batch(z, idx[b]))).numpy()
-    return X
 
 
 def doc_mean(z, owner, n):
@@ -109,11 +87,11 @@ def main():
         zs = []
         for texts_, drop in (([r["text"] for r in docs_t], True), ([r["text"] for r in docs_v], False), (texts, False)):
             seqs, owner = sentence_ids(tok, cfg.bos_id, texts_, drop, 10)
-            ids, n = padded(seqs)
+            ids, n = pad_ids(seqs, 1 + MAX_TOKENS)
             zs.append(({"P": prefix_states(m, ids, n, len(m.blocks) - k), "n_tokens": n}, owner))
         (zt, ot), (zv, ov), (zd, od) = zs
         top = TopStack(m, k)
-        Xt, Xv, Xd = (mean_from_prefix(top, z) for z in (zt, zv, zd))
+        Xt, Xv, Xd = (mean_token_states(top, z) for z in (zt, zv, zd))
     else:
         Xt, ot = mean_states(m, tok, cfg, [r["text"] for r in docs_t], True)
         Xv, ov = mean_states(m, tok, cfg, [r["text"] for r in docs_v], False)
@@ -157,8 +135,8 @@ def main():
         install(m2, k, state)
         top = TopStack(m2, k)
         hs = np.sort(rng.choice(sel, min(a.head_sentences, len(sel)), replace=False))
-        w, b = fit_head(mean_from_prefix(top, zt, hs), yt[hs])
-        report(f"blocks fine-tuned, {name}", w, b, mean_from_prefix(top, zv), mean_from_prefix(top, zd))
+        w, b = fit_head(mean_token_states(top, zt, hs), yt[hs])
+        report(f"blocks fine-tuned, {name}", w, b, mean_token_states(top, zv), mean_token_states(top, zd))
 
 
 if __name__ == "__main__":

@@ -41,16 +41,19 @@ from mmd import DeepKernel, mmd_loss
 from model import autocast
 
 
+def pad_ids(seqs, width):
+    """Id lists ([bos] + ≤ width − 1 tokens each) → ids [N, width] zero-padded, n_tokens [N] (bos not counted)."""
+    x = np.zeros((len(seqs), width), dtype=np.int64)
+    n = np.zeros(len(seqs), dtype=np.int64)
+    for i, e in enumerate(seqs):
+        x[i, :len(e)] = e
+        n[i] = len(e) - 1
+    return x, n
+
+
 def encode_batch(tok, sents, max_tokens):
     """→ ids [N, 1 + max_tokens] ([bos] + tokens, zero-padded), n_tokens [N]."""
-    enc = [tok.encode(s)[:max_tokens] for s in sents]
-    x = np.zeros((len(enc), 1 + max_tokens), dtype=np.int64)
-    n = np.zeros(len(enc), dtype=np.int64)
-    x[:, 0] = tok.bos_id
-    for i, e in enumerate(enc):
-        x[i, 1:1 + len(e)] = e
-        n[i] = len(e)
-    return x, n
+    return pad_ids([[tok.bos_id] + tok.encode(s)[:max_tokens] for s in sents], 1 + max_tokens)
 
 
 def length_batches(n_tokens, batch, rng=None):
@@ -114,6 +117,20 @@ def _batch(z, idx, bottom=None, dev="cpu"):
     lm, nb = bottom
     with torch.no_grad():
         return lm.states(torch.from_numpy(z["ids"][idx, :T].astype(np.int64)).to(dev), nb).float(), n
+
+
+@torch.no_grad()
+def mean_token_states(top, z, idx=None):
+    """Mean final state of the sentences idx of z (prefix states P, n_tokens; all when None) through top's
+    blocks → [len(idx), d] float32, in idx's order (the detector's raw sentence feature)."""
+    idx = np.arange(len(z["n_tokens"])) if idx is None else idx
+    was = top.training
+    top.eval()
+    X = np.zeros((len(idx), top.head.in_features), np.float32)
+    for b in length_batches(z["n_tokens"][idx], 512):
+        X[b] = DeepKernel.raw(*top.hidden(*_batch(z, idx[b]))).numpy()
+    top.train(was)
+    return X
 
 
 @torch.no_grad()

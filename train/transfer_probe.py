@@ -50,7 +50,7 @@ from sklearn.model_selection import StratifiedKFold
 from common import ROOT, WORK, log, work_path, write_json
 from data import assign_splits, left_out, load_all
 from detector import detector_docs, load_lm, prefix_sets
-from finetune import STRATUM_OF, TopStack, _batch, balanced_batches, install, length_batches, read_finetuned
+from finetune import STRATUM_OF, TopStack, _batch, balanced_batches, install, mean_token_states, read_finetuned
 from mmd import DeepKernel
 
 
@@ -68,19 +68,6 @@ def setup(finetuned, tag):
         z["domain"] = np.array([docs[o]["domain"] for o in z["owner"]], dtype=object)
         z["generator"] = np.array([docs[o]["generator"] for o in z["owner"]], dtype=object)
     return TopStack(lm, info["blocks"]), lm, tok, docs_t, docs_v, zt, zv
-
-
-@torch.no_grad()
-def mean_states(top, z, idx=None):
-    """Mean final state of the sentences idx of z (all when None) → [len(idx), d] float32."""
-    idx = np.arange(len(z["n_tokens"])) if idx is None else idx
-    was = top.training
-    top.eval()
-    X = np.zeros((len(idx), top.head.in_features), np.float32)
-    for b in length_batches(z["n_tokens"][idx], 512):
-        X[b] = DeepKernel.raw(*top.hidden(*_batch(z, idx[b]))).numpy()
-    top.train(was)
-    return X
 
 
 def by_document(values, owner):
@@ -157,7 +144,7 @@ def adversarial(a):
         f"{len(vi_other)} of the other domains")
     # the head (finetune.py does not keep it): logistic regression on 20,000 train sentences' states
     hidx = np.sort(rng.choice(len(zt["label"]), 20000, replace=False))
-    lr0 = LogisticRegression(C=1.0, max_iter=3000).fit(mean_states(top, zt, hidx), zt["label"][hidx])
+    lr0 = LogisticRegression(C=1.0, max_iter=3000).fit(mean_token_states(top, zt, hidx), zt["label"][hidx])
     with torch.no_grad():
         top.head.weight.copy_(torch.from_numpy(lr0.coef_.astype(np.float32)))
         top.head.bias.fill_(float(lr0.intercept_[0]))
@@ -169,7 +156,7 @@ def adversarial(a):
 
     def evaluate(step):
         w = top.head.weight.detach().numpy()[0]
-        sl, so = mean_states(top, zv, vi_left) @ w, mean_states(top, zv, vi_other) @ w
+        sl, so = mean_token_states(top, zv, vi_left) @ w, mean_token_states(top, zv, vi_other) @ w
         r = {"step": step, "left_out_doc_auroc": doc_auroc(docs_v, zv["owner"][vi_left], sl),
              "left_out_sentence_auroc": roc_auc_score(zv["label"][vi_left], sl),
              "other_sentence_auroc": roc_auc_score(zv["label"][vi_other], so),
@@ -219,7 +206,7 @@ def head(a):
     torch.manual_seed(0)
     top, lm, _, _, docs_v, zt, zv = setup(a.finetuned, "main")
     d = lm.c.d_model
-    Xt, Xv = mean_states(top, zt), mean_states(top, zv)
+    Xt, Xv = mean_token_states(top, zt), mean_token_states(top, zv)
     mu, sd = Xt.mean(0), Xt.std(0) + 1e-6
     Xt, Xv = (Xt - mu) / sd, (Xv - mu) / sd
     res = {}
@@ -304,9 +291,9 @@ def ood(a):
     top, lm, _, _, docs_v, zt, zv = setup(a.finetuned, f"lodo_{a.domain}")
     d = lm.c.d_model
     kept, _ = drop_domain(zt, a.domain)
-    Xt = mean_states(top, kept)
+    Xt = mean_token_states(top, kept)
     mu, P = Xt.mean(0), np.linalg.inv(np.cov(Xt.T) + 1e-3 * np.eye(d))
-    u, dm = by_document(mean_states(top, zv), zv["owner"])
+    u, dm = by_document(mean_token_states(top, zv), zv["owner"])
     d2 = np.einsum("ij,jk,ik->i", dm - mu, P, dm - mu)
     lab = np.array([docs_v[o]["label"] for o in u])
     out = np.array([left_out(docs_v[o], a.domain, None) for o in u])
