@@ -29,7 +29,9 @@ Two ways to make the LM (stage 1) and fine-tune its top blocks (start of stage 2
                  train-split sentences for every detector (8 min on an H200). The rest runs on the CPU.
 Runs made on another machine come in with `pretrain.py --import-npz FILE` (the LM) and
 `--finetune-from DIR` (finetune.py's files; the shipped model's were made on a GPU machine from
-`detector.py --write-finetune-set`, models/README.md).
+`detector.py --write-finetune-set`, models/README.md). The shipped LM itself (int8) is in the model
+file of commit a75cf8a, whose blocks were never fine-tuned: `git show a75cf8a:models/telltale-small.ttm
+> lm.ttm && python3 train/pretrain.py --import-model lm.ttm` gives stage 1 without pretraining.
 """
 import argparse
 import os

@@ -7,6 +7,7 @@ the LM. Outputs in $TELLTALE_WORK (train/work/): corpus, merges.json,
 token arrays, lm.pt (checkpoint, resumable) and pretrain.json (what was done, with numbers).
 
   python3 train/pretrain.py [--minutes 35] [--d-model 192] [--layers 4] ...
+  python3 train/pretrain.py --import-npz FILE | --import-model FILE.ttm
 """
 import argparse
 import io
@@ -220,6 +221,26 @@ def import_npz(path):
         f"held-out ppl {meta['report']['heldout_ppl_per_token']:.1f}")
 
 
+def import_model(path):
+    """`--import-model`: the pretrained LM of a model file whose blocks were never fine-tuned (the
+    shipped file of commit a75cf8a holds this release's LM: `git show a75cf8a:models/telltale-small.ttm`)
+    → lm.pt (int8 weights dequantized: what load_dequantized gives anyway), merges, pretrain.json."""
+    from make_test_detector import load_model
+    meta, t, m, _, cfg = load_model(path)
+    prov = meta.get("provenance", {})
+    if prov.get("lm_top_blocks_finetuned_for_detection"):
+        raise SystemExit(f"{path}: its top {prov['lm_top_blocks_finetuned_for_detection']} blocks were fine-tuned "
+                         "for detection, so it holds no pretrained LM; take a model file made on the frozen LM")
+    torch.save({"model": m.state_dict(), "state": {"step": None}, "config": cfg.to_json()}, os.path.join(WORK, "lm.pt"))
+    json.dump(t["tokenizer.merges"].tolist(), open(os.path.join(WORK, f"merges_{cfg.vocab_size}.json"), "w"))
+    rep = {"tokens_seen": prov.get("lm_tokens_seen"), "heldout_ppl_per_token": prov.get("lm_heldout_ppl"),
+           "imported_from": os.path.abspath(path), "imported_from_git": prov.get("git"),
+           "note": "int8 weights of a model file, dequantized"}
+    json.dump(rep, open(os.path.join(WORK, "pretrain.json"), "w"), indent=1)
+    log(f"imported the LM of {path} (git {prov.get('git')}): {cfg.n_layers} layers, "
+        f"{(rep['tokens_seen'] or 0) / 1e6:.0f}M tokens, held-out ppl {rep['heldout_ppl_per_token']}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=35.0, help="wall-clock training budget (total, across resumes)")
@@ -240,9 +261,13 @@ def main():
     ap.add_argument("--device", default="cpu", help="cpu, or cuda for a GPU run (bf16 autocast)")
     ap.add_argument("--export-npz", help="also write the best weights here as NumPy arrays (after each evaluation)")
     ap.add_argument("--import-npz", help="make lm.pt and pretrain.json from such a file, then stop")
+    ap.add_argument("--import-model", metavar="TTM",
+                    help="make lm.pt, merges and pretrain.json from a model file with no fine-tuned blocks, then stop")
     a = ap.parse_args()
     if a.import_npz:
         return import_npz(a.import_npz)
+    if a.import_model:
+        return import_model(a.import_model)
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     dev = torch.device(a.device)
