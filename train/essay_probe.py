@@ -20,7 +20,9 @@ fine-tuned further on the CPU (finetune.finetune: balanced batches, cosine-decay
 checkpoint chosen on validation sentences) once without the machine-only essay sets and once without as
 many other machine sentences drawn at random (the control), each for MINUTES; the head is then refitted
 on --head-sentences train sentences through the new blocks and the same numbers are printed. Blocks
-1–2 run once for every sentence (finetune.prefix_states, cached in memory).
+1–2 run once for every sentence (finetune.prefix_states, cached in memory). --arms without skips the
+control; --save-blocks DIR keeps the blocks of the arm without the essay sets in finetune.py's format, for
+`detector.py --finetune-from DIR` (or `pipeline.py --finetune-from DIR`).
 """
 import argparse
 import copy
@@ -35,7 +37,8 @@ from sklearn.metrics import roc_auc_score
 from common import ROOT, log
 from data import assign_splits, load_all
 from detector import MAX_TOKENS, detector_docs, sentence_ids
-from finetune import TopStack, finetune, install, mean_token_states, pad_ids, prefix_states
+from export import git_rev
+from finetune import TopStack, finetune, install, mean_token_states, pad_ids, prefix_states, save_bundle
 from human_texts import read_texts
 from make_test_detector import load_model
 from model import mean_final_states
@@ -73,7 +76,14 @@ def main():
     ap.add_argument("--head-sentences", type=int, default=40000,
                     help="--finetune: train sentences the head is refitted on after each arm")
     ap.add_argument("--seed", type=int, default=0, help="the control's draw, --finetune's batches and head sample")
+    ap.add_argument("--arms", choices=["both", "without"], default="both",
+                    help="--finetune: both arms, or only the one without the machine-only essay sets")
+    ap.add_argument("--save-blocks", metavar="DIR",
+                    help="--finetune: write the blocks of the arm without those sets to DIR/finetuned_main.npz "
+                    "(finetune.py's format, tag main: detector.py --finetune-from DIR takes them)")
     a = ap.parse_args()
+    if (a.save_blocks or a.arms != "both") and a.finetune <= 0:
+        ap.error("--arms and --save-blocks need --finetune MINUTES")
     files, texts, meta = read_texts(a.dir, a.meta, a.file_column, [a.by])
     pmeta, t, m, tok, cfg = load_model(a.model)
     torch.set_num_threads(os.cpu_count() or 1)
@@ -123,7 +133,7 @@ def main():
     arms = (("all", np.ones(len(yt), bool)), ("without those essays", ~essays), ("control", ~control))
     for name, keep in arms:
         report("refitted, " + name, *fit_head(Xt[keep], yt[keep]), Xv, Xd)
-    for name, keep in arms[1:] if a.finetune > 0 else ():
+    for name, keep in (arms[1:] if a.arms == "both" else arms[1:2]) if a.finetune > 0 else ():
         # the blocks fine-tuned further on the kept train sentences; the head refitted on a sample of them
         sel = np.where(keep)[0]
         zk = {"P": zt["P"][sel], "n_tokens": zt["n_tokens"][sel], "label": yt[sel]}
@@ -131,6 +141,13 @@ def main():
         state, info = finetune(m, k, zk, zvl, a.finetune, seed=a.seed, lr=a.lr, balanced=True)
         del zk
         log(f"fine-tuned {name}: {info}")
+        if a.save_blocks and keep is arms[1][1]:
+            info.update(exclude_domain=None, exclude_generator=None, excluded_sets=MACHINE_ONLY_ESSAYS,
+                        continued_from=f"{os.path.relpath(a.model, ROOT)} (blocks {len(m.blocks) - k + 1}–{len(m.blocks)})",
+                        continued_from_git=git_rev(), seed=a.seed)
+            os.makedirs(a.save_blocks, exist_ok=True)
+            save_bundle(os.path.join(a.save_blocks, "finetuned_main.npz"), {"main": (state, info)})
+            log(f"saved {os.path.join(a.save_blocks, 'finetuned_main.npz')}")
         m2 = copy.deepcopy(m)
         install(m2, k, state)
         top = TopStack(m2, k)

@@ -389,7 +389,7 @@ def read_finetuned(path, tag):
     raise SystemExit(f"{path} holds no fine-tuned blocks for tag '{tag}' (it has: {', '.join(sorted(have)) or 'none'})")
 
 
-def _save_bundle(path, results):
+def save_bundle(path, results):
     """results {tag: (state, info)} → one npz (float16 weights: the model file stores them as int8)."""
     out = {}
     for tag, (state, info) in results.items():
@@ -444,7 +444,7 @@ def main():
     best_k = max(cands, key=lambda k: cands[k][1]["val_sentence_auroc_ce_head"])
     log(f"main detector: {best_k} blocks (validation CE-head AUROC "
         + ", ".join(f"{k}: {v[1]['val_sentence_auroc_ce_head']:.4f}" for k, v in cands.items()) + ")")
-    _save_bundle(os.path.join(a.out, "finetuned_main.npz"), {"main": cands[best_k]})
+    save_bundle(os.path.join(a.out, "finetuned_main.npz"), {"main": cands[best_k]})
     if a.no_leave_out:
         return
     jobs = [(f"lodo_{d}", {"exclude_domain": d}) for d in LODO_DOMAINS] + \
@@ -456,7 +456,7 @@ def main():
                 log(f"{tag}: skipped, it would end after the {a.deadline_minutes}-minute deadline")
                 continue
             res[tag] = run(tag, best_k, a.leave_out_minutes, **ex)
-            _save_bundle(os.path.join(a.out, f"finetuned_leave_out_{b // 4}.npz"), res)
+            save_bundle(os.path.join(a.out, f"finetuned_leave_out_{b // 4}.npz"), res)
 
 
 if __name__ == "__main__":
