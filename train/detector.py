@@ -420,6 +420,8 @@ def main():
                     help="take the top blocks finetune.py fine-tuned for this --tag from NPZ instead of fine-tuning here")
     ap.add_argument("--write-finetune-set", metavar="NPZ",
                     help="write the token ids finetune.py fine-tunes on (all train-split texts) to NPZ, then stop")
+    ap.add_argument("--exclude-train-domains", metavar="D1,D2",
+                    help="drop these domains' train sentences from the kernel, reference set and CE head (validation keeps them)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--smoke", action="store_true", help="tiny sample, to check the pipeline runs")
     a = ap.parse_args()
@@ -465,6 +467,9 @@ def main():
     else:
         zt = subset(featurize(fx, docs_t, 5, True, os.path.join(WORK, pre + "feats_train.npz")), docs_t)
         zv = subset(featurize(fx, docs_v, 15, False, os.path.join(WORK, pre + "feats_val.npz")), docs_v)
+    if a.exclude_train_domains:  # the kernel, reference set and CE head never see them; validation keeps them
+        drop = set(a.exclude_train_domains.split(","))
+        zt = {k: v[~np.isin([docs_t[o]["domain"] for o in zt["owner"]], sorted(drop))] for k, v in zt.items()}
     log(f"sentences: train {len(zt['label'])} ({(zt['label'] == 0).sum()} human), val {len(zv['label'])}")
     ref_idx = choose_ref(zt, docs_t, 500, seed=3)
     kern, kinfo = train_kernel(zt, zv, ref_idx, True, a.minutes, seed=0)
@@ -475,7 +480,8 @@ def main():
     out = {"kernel": kern.state_dict(), "ref_idx": ref_idx, "ce_weight": ce[0], "ce_bias": ce[1], "ref_kxx_mean": ref[2], "ref_raw": ref[0],
            "ref_phi": ref[1], "calibration": cal, "finetune_blocks": K, "lm_top": top_state,
            "info": {"finetune": finfo, "kernel": kinfo, "calibration": cinfo, "exclude_domain": a.exclude_domain,
-                    "exclude_generator": a.exclude_generator, "train_sentences": int(len(zt["label"])),
+                    "exclude_generator": a.exclude_generator, "exclude_train_domains": a.exclude_train_domains,
+                    "train_sentences": int(len(zt["label"])),
                     "ref_domains": sorted({docs_t[int(zt["owner"][i])]["domain"] for i in ref_idx})}}
     if a.baselines:
         out["info"]["baselines"] = baselines(zt, zv, ref_idx, a.minutes, docs_v)
