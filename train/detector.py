@@ -6,12 +6,16 @@ validation split; the test split is never read here (evaluate.py reports on it t
 
   python3 train/detector.py [--minutes 8] [--finetune-blocks 2 --finetune-minutes 30 | --finetune-from DIR]
                             [--exclude-domain xsum] [--exclude-generator gpt-4] [--tag NAME]
+                            [--exclude-train-domains D1,D2 | --drop-train-machine N]
   python3 train/detector.py --write-finetune-set NPZ
 
 With --finetune-blocks K the LM's top K blocks are first fine-tuned for detection (finetune.py) and
 the kernel is trained on their features; the LM statistics then leave the document features.
 --finetune-from takes the blocks that finetune.py's GPU run fine-tuned for this --tag instead
 (written from the token ids that --write-finetune-set gives it).
+--exclude-train-domains keeps the listed domains' sentences out of the kernel, reference set and CE head
+only (validation and calibration keep them); --drop-train-machine N, its control, drops N machine
+sentences at random instead.
 """
 import argparse
 import hashlib
@@ -422,6 +426,10 @@ def main():
                     help="write the token ids finetune.py fine-tunes on (all train-split texts) to NPZ, then stop")
     ap.add_argument("--exclude-train-domains", metavar="D1,D2",
                     help="drop these domains' train sentences from the kernel, reference set and CE head (validation keeps them)")
+    ap.add_argument("--drop-train-machine", type=int, default=0, metavar="N",
+                    help="drop N machine train sentences drawn at random (seeded by --drop-seed) from the kernel, "
+                    "reference set and CE head: the control of --exclude-train-domains")
+    ap.add_argument("--drop-seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--smoke", action="store_true", help="tiny sample, to check the pipeline runs")
     a = ap.parse_args()
@@ -470,6 +478,10 @@ def main():
     if a.exclude_train_domains:  # the kernel, reference set and CE head never see them; validation keeps them
         drop = set(a.exclude_train_domains.split(","))
         zt = {k: v[~np.isin([docs_t[o]["domain"] for o in zt["owner"]], sorted(drop))] for k, v in zt.items()}
+    if a.drop_train_machine:  # the control of --exclude-train-domains: as many machine sentences, at random
+        rng = np.random.default_rng(a.drop_seed)
+        gone = rng.choice(np.where(zt["label"] == 1)[0], a.drop_train_machine, replace=False)
+        zt = {k: np.delete(v, gone, axis=0) for k, v in zt.items()}
     log(f"sentences: train {len(zt['label'])} ({(zt['label'] == 0).sum()} human), val {len(zv['label'])}")
     ref_idx = choose_ref(zt, docs_t, 500, seed=3)
     kern, kinfo = train_kernel(zt, zv, ref_idx, True, a.minutes, seed=0)
@@ -481,6 +493,7 @@ def main():
            "ref_phi": ref[1], "calibration": cal, "finetune_blocks": K, "lm_top": top_state,
            "info": {"finetune": finfo, "kernel": kinfo, "calibration": cinfo, "exclude_domain": a.exclude_domain,
                     "exclude_generator": a.exclude_generator, "exclude_train_domains": a.exclude_train_domains,
+                    "drop_train_machine": a.drop_train_machine,
                     "train_sentences": int(len(zt["label"])),
                     "ref_domains": sorted({docs_t[int(zt["owner"][i])]["domain"] for i in ref_idx})}}
     if a.baselines:
