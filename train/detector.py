@@ -442,6 +442,10 @@ def main():
         return not left_out(r, a.exclude_domain, a.exclude_generator)
 
     docs_t, docs_v = detector_docs(recs, a.smoke)
+    unknown = set((a.exclude_train_domains or "").split(",")) - {""} - {r["domain"] for r in docs_t}
+    if unknown:
+        ap.error(f"--exclude-train-domains: no train texts of {', '.join(sorted(unknown))} "
+                 f"(domains: {', '.join(sorted({r['domain'] for r in docs_t}))})")
     if a.write_finetune_set:
         return write_finetune_set(recs, tok, docs_v, a.write_finetune_set)
     log(f"train docs {len(docs_t)}, val docs {len(docs_v)}")
@@ -479,6 +483,8 @@ def main():
         drop = set(a.exclude_train_domains.split(","))
         zt = {k: v[~np.isin([docs_t[o]["domain"] for o in zt["owner"]], sorted(drop))] for k, v in zt.items()}
     if a.drop_train_machine:  # the control of --exclude-train-domains: as many machine sentences, at random
+        if not 0 < a.drop_train_machine < (zt["label"] == 1).sum():
+            ap.error(f"--drop-train-machine must be between 1 and {(zt['label'] == 1).sum() - 1} (the machine train sentences)")
         rng = np.random.default_rng(a.drop_seed)
         gone = rng.choice(np.where(zt["label"] == 1)[0], a.drop_train_machine, replace=False)
         zt = {k: np.delete(v, gone, axis=0) for k, v in zt.items()}
