@@ -416,6 +416,8 @@ def main():
                     "generator (stratified_batches)")
     ap.add_argument("--mmd-weight", type=float, default=0.0,
                     help="add this weight × the MMD-MP loss of a deep kernel trained along (finetune())")
+    ap.add_argument("--exclude-train-domains", metavar="D1,D2",
+                    help="fine-tune every detector without these domains' train sentences (validation keeps them)")
     ap.add_argument("--deadline-minutes", type=float, default=None,
                     help="skip the leave-one-out runs that would end after this many minutes from the start")
     a = ap.parse_args()
@@ -425,6 +427,14 @@ def main():
     zt_all, zv_all, key = read_set(a.set)
     if key != lm_key():
         raise SystemExit(f"{a.set} was made with another LM ({key}) than train/work/lm.pt ({lm_key()})")
+    if a.exclude_train_domains:  # e.g. the essay sets that have no human texts (models/README.md)
+        drop = set(a.exclude_train_domains.split(","))
+        if drop - set(zt_all["domain"]):
+            ap.error(f"--exclude-train-domains: no train sentences of {', '.join(sorted(drop - set(zt_all['domain'])))} "
+                     f"in {a.set} (domains: {', '.join(sorted(set(zt_all['domain'])))})")
+        ok = ~np.isin(zt_all["domain"], sorted(drop))
+        log(f"--exclude-train-domains: {int((~ok).sum())} train sentences dropped")
+        zt_all = {k: v[ok] for k, v in zt_all.items()}
     lm = load_lm_model().to(a.device)  # the bottom blocks run under no_grad (_batch)
     os.makedirs(a.out, exist_ok=True)
     runs = {}
@@ -435,7 +445,8 @@ def main():
         state, info = finetune(lm, k, zt, zv, minutes, seed=0, batch=a.batch, lr=a.lr, dev=a.device,
                                balanced=a.sampling == "balanced", stratified=a.sampling == "stratified",
                                mmd_weight=a.mmd_weight)
-        info.update(exclude_domain=exclude_domain, exclude_generator=exclude_generator)
+        info.update(exclude_domain=exclude_domain, exclude_generator=exclude_generator,
+                    exclude_train_domains=a.exclude_train_domains)
         runs[tag] = info
         write_json(os.path.join(a.out, "finetune_runs.json"), runs)
         return state, info
