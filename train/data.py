@@ -118,6 +118,15 @@ def excluded_domains(domain):
     return {domain} | ({"squad-qa"} if domain == "squad" else set())
 
 
+def domain_list(spec, known):
+    """'D1,D2' (an --exclude-train-domains value) → {D1, D2}; ValueError naming those not in known."""
+    want = set(spec.split(",")) - {""}
+    if want - set(known):
+        raise ValueError(f"no train texts of {', '.join(sorted(want - set(known)))} "
+                         f"(domains: {', '.join(sorted(set(known)))})")
+    return want
+
+
 def left_out(r, exclude_domain=None, exclude_generator=None):
     """Whether text r (domain, label, generator) is dropped by a leave-one-domain-out run without
     exclude_domain or a leave-one-generator-out run without exclude_generator."""

@@ -31,7 +31,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from common import WORK, log, text_hash, work_path, write_json
-from data import assign_splits, left_out, load_all
+from data import assign_splits, domain_list, left_out, load_all
 from features import FeatureExtractor, n_words, split_sentences
 from finetune import encode_batch, final_states, finetune, install, prefix_states, read_finetuned
 from mmd import DeepKernel, mmd_loss, np_kernel
@@ -442,10 +442,10 @@ def main():
         return not left_out(r, a.exclude_domain, a.exclude_generator)
 
     docs_t, docs_v = detector_docs(recs, a.smoke)
-    unknown = set((a.exclude_train_domains or "").split(",")) - {""} - {r["domain"] for r in docs_t}
-    if unknown:
-        ap.error(f"--exclude-train-domains: no train texts of {', '.join(sorted(unknown))} "
-                 f"(domains: {', '.join(sorted({r['domain'] for r in docs_t}))})")
+    try:
+        drop = domain_list(a.exclude_train_domains or "", {r["domain"] for r in docs_t})
+    except ValueError as e:
+        ap.error(f"--exclude-train-domains: {e}")
     if a.write_finetune_set:
         return write_finetune_set(recs, tok, docs_v, a.write_finetune_set)
     log(f"train docs {len(docs_t)}, val docs {len(docs_v)}")
@@ -479,8 +479,7 @@ def main():
     else:
         zt = subset(featurize(fx, docs_t, 5, True, os.path.join(WORK, pre + "feats_train.npz")), docs_t)
         zv = subset(featurize(fx, docs_v, 15, False, os.path.join(WORK, pre + "feats_val.npz")), docs_v)
-    if a.exclude_train_domains:  # the kernel, reference set and CE head never see them; validation keeps them
-        drop = set(a.exclude_train_domains.split(","))
+    if drop:  # the kernel, reference set and CE head never see them; validation keeps them
         zt = {k: v[~np.isin([docs_t[o]["domain"] for o in zt["owner"]], sorted(drop))] for k, v in zt.items()}
     if a.drop_train_machine:  # the control of --exclude-train-domains: as many machine sentences, at random
         if not 0 < a.drop_train_machine < (zt["label"] == 1).sum():

@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from sklearn.metrics import roc_auc_score
 
 from common import WORK, log, write_json
-from data import left_out
+from data import domain_list, left_out
 from mmd import DeepKernel, mmd_loss
 from model import autocast
 
@@ -428,10 +428,10 @@ def main():
     if key != lm_key():
         raise SystemExit(f"{a.set} was made with another LM ({key}) than train/work/lm.pt ({lm_key()})")
     if a.exclude_train_domains:  # e.g. the essay sets that have no human texts (models/README.md)
-        drop = set(a.exclude_train_domains.split(","))
-        if drop - set(zt_all["domain"]):
-            ap.error(f"--exclude-train-domains: no train sentences of {', '.join(sorted(drop - set(zt_all['domain'])))} "
-                     f"in {a.set} (domains: {', '.join(sorted(set(zt_all['domain'])))})")
+        try:
+            drop = domain_list(a.exclude_train_domains, zt_all["domain"])
+        except ValueError as e:
+            ap.error(f"--exclude-train-domains: {a.set} has {e}")
         ok = ~np.isin(zt_all["domain"], sorted(drop))
         log(f"--exclude-train-domains: {int((~ok).sum())} train sentences dropped")
         zt_all = {k: v[ok] for k, v in zt_all.items()}
