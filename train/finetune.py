@@ -10,7 +10,8 @@ Where a GPU is at hand, `python3 train/finetune.py` runs the same fine-tuning on
 split's sentences instead of the detector's sample, for the main detector and every leave-one-out
 one, from token ids (`detector.py --write-finetune-set`: the GPU machine needs no corpus and no
 tokenizer) through the frozen bottom blocks on the fly; `detector.py --finetune-from` then takes
-the blocks it wrote.
+the blocks it wrote. `--from-model TTM` writes a model file's fine-tuned blocks in the same format
+(no training), so a CPU can retrain the shipped file's kernel and calibration on its very blocks.
 
 Two options were measured and not used for the shipped model (models/README.md, "What was tried"):
 `--sampling stratified` (batches balanced within each domain and generator) and `--mmd-weight W`
@@ -399,9 +400,44 @@ def save_bundle(path, results):
     np.savez(path, **out)
 
 
+def blocks_from_model(path, out):
+    """`--from-model`: the fine-tuned top blocks of a model file → out/finetuned_main.npz in the format
+    main() writes (tag: the file's detector tag), so that `detector.py --finetune-from out` retrains the
+    kernel, reference set, head and calibration on exactly the shipped blocks, with no GPU and none of
+    the fine-tuning run's files. The file's other blocks and embeddings must be train/work/lm.pt's."""
+    from detector import load_lm_model
+    from make_test_detector import load_model
+    meta, _, m, _, cfg = load_model(path)
+    prov = meta.get("provenance") or {}
+    k = int(prov.get("lm_top_blocks_finetuned_for_detection") or 0)
+    if k == 0:
+        raise SystemExit(f"{path}: no blocks of it were fine-tuned for detection, so there are none to take "
+                         "(its LM comes in with `pretrain.py --import-model`)")
+    lm = load_lm_model()
+    if lm.c != cfg:
+        raise SystemExit(f"{path} has another architecture ({cfg}) than train/work/lm.pt ({lm.c})")
+    own, theirs = lm.state_dict(), m.state_dict()
+    bottom = [n for n in own if not n.startswith("blocks.") or int(n.split(".")[1]) < cfg.n_layers - k]
+    bottom = [n for n in bottom if not n.startswith("ln_f.") and n != "mask"]
+    differ = [n for n in bottom if not torch.allclose(own[n], theirs[n], rtol=0, atol=1e-6)]
+    if differ:
+        raise SystemExit(f"{path} was made on another LM than train/work/lm.pt ({len(differ)} of its frozen tensors "
+                         f"differ, first {differ[0]}); import that file's LM first")
+    state = {n: v.detach().clone() for n, v in TopStack(m, k).state_dict().items() if not n.startswith("head.")}
+    tag = prov.get("detector_tag") or "main"
+    info = {"blocks": k, "exclude_domain": prov.get("excluded_domain"), "exclude_generator": prov.get("excluded_generator"),
+            "from_model": os.path.abspath(path), "from_model_git": prov.get("git"),
+            "note": "the model file's int8 blocks, dequantized; no fine-tuning was run"}
+    os.makedirs(out, exist_ok=True)
+    save_bundle(os.path.join(out, f"finetuned_{tag}.npz"), {tag: (state, info)})
+    log(f"wrote the top {k} blocks of {path} (tag {tag}) to {os.path.join(out, f'finetuned_{tag}.npz')}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--set", required=True, help="detector.py --write-finetune-set's file")
+    ap.add_argument("--set", help="detector.py --write-finetune-set's file (needed unless --from-model)")
+    ap.add_argument("--from-model", metavar="TTM",
+                    help="write TTM's fine-tuned top blocks to --out in this script's format, then stop (no training)")
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--blocks", default="2,4", help="candidate numbers of top blocks; the main detector's "
                     "best on validation is used for every leave-one-out detector")
@@ -421,6 +457,10 @@ def main():
     ap.add_argument("--deadline-minutes", type=float, default=None,
                     help="skip the leave-one-out runs that would end after this many minutes from the start")
     a = ap.parse_args()
+    if a.from_model:
+        return blocks_from_model(a.from_model, a.out)
+    if not a.set:
+        ap.error("--set is needed (detector.py --write-finetune-set writes it), or --from-model")
     t_start = time.time()
     from detector import load_lm_model, lm_key
     from evaluate import LODO_DOMAINS, LOGO_GENERATORS
