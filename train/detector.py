@@ -169,6 +169,43 @@ def prefix_sets(lm, tok, docs_t, docs_v, n_bottom, pre=""):
             prefix_featurize(lm, tok, docs_v, 15, False, os.path.join(WORK, pre + f"prefix{n_bottom}_val.npz"), n_bottom))
 
 
+EXTRA_HUMAN_SEED = 4
+
+
+def extra_human_docs(spec):
+    """--extra-human SOURCE:N[,SOURCE:N]: N texts of each corpus SOURCE drawn (seeded) from the LM's
+    pretraining corpus (train/work/corpus_full_train.jsonl, or the CPU run's corpus_train.jsonl; their
+    held-out 1 % stays for evaluation), as human documents of the domain "corpus-SOURCE" → list of
+    docs (text, label 0, domain, generator "human", attack None). An unknown source or a bad count →
+    ValueError naming what there is."""
+    want = {}
+    for part in filter(None, (x.strip() for x in spec.split(","))):
+        src, _, n = part.partition(":")
+        if not n.isdigit() or int(n) < 1:
+            raise ValueError(f"'{part}' is not SOURCE:N with N ≥ 1")
+        want[src] = int(n)
+    name = "corpus_full_train.jsonl" if os.path.exists(os.path.join(WORK, "corpus_full_train.jsonl")) else "corpus_train.jsonl"
+    by = defaultdict(list)
+    with open(work_path(name), encoding="utf-8") as fh:
+        for line in fh:
+            r = json.loads(line)
+            if r.get("source") in want:
+                by[r["source"]].append(r["text"])
+    docs = []
+    for src, n in want.items():
+        if not by[src]:
+            have = set()
+            with open(work_path(name), encoding="utf-8") as fh:
+                have = {json.loads(line).get("source") for line in fh}
+            raise ValueError(f"no corpus source '{src}' (the corpus has: {', '.join(sorted(map(str, have)))})")
+        if n > len(by[src]):
+            raise ValueError(f"{src} has {len(by[src])} texts, fewer than the {n} asked for")
+        rng = np.random.default_rng(EXTRA_HUMAN_SEED)
+        docs += [{"text": by[src][i], "label": 0, "domain": f"corpus-{src}", "generator": "human", "attack": None}
+                 for i in sorted(rng.choice(len(by[src]), n, replace=False))]
+    return docs
+
+
 def write_finetune_set(recs, tok, docs_v, path):
     """The sentences finetune.py fine-tunes on, as token ids: every train-split text (≤ 15 sentences,
     the first dropped, as in the detector's train sample) and the detector's validation sample
@@ -430,6 +467,9 @@ def main():
                     help="drop N machine train sentences drawn at random (seeded by --drop-seed) from the kernel, "
                     "reference set and CE head: the control of --exclude-train-domains")
     ap.add_argument("--drop-seed", type=int, default=0)
+    ap.add_argument("--extra-human", metavar="SOURCE:N[,SOURCE:N]",
+                    help="add N human texts of each corpus SOURCE (the LM's pretraining corpus, e.g. student-essays) "
+                    "to the kernel's, reference set's and CE head's train sentences (≤ 5 each, first dropped)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--smoke", action="store_true", help="tiny sample, to check the pipeline runs")
     a = ap.parse_args()
@@ -448,6 +488,12 @@ def main():
         ap.error(f"--exclude-train-domains: {e}")
     if a.write_finetune_set:
         return write_finetune_set(recs, tok, docs_v, a.write_finetune_set)
+    docs_x = []
+    if a.extra_human:
+        try:
+            docs_x = extra_human_docs(a.extra_human)
+        except ValueError as e:
+            ap.error(f"--extra-human: {e}")
     log(f"train docs {len(docs_t)}, val docs {len(docs_v)}")
     pre = "smoke_" if a.smoke else ""
 
@@ -475,10 +521,17 @@ def main():
         install(lm, K, top_state)
         load_dequantized(lm)  # the kernel sees the fine-tuned blocks as the int8 engine stores them
         zt, zv = finetuned_features(lm, K, zt), finetuned_features(lm, K, zv)
+        zx = finetuned_features(lm, K, prefix_featurize(lm, tok, docs_x, 5, True, os.path.join(WORK, pre + f"prefix{nb}_extra.npz"), nb)) if docs_x else None
         names = DOC_FEATURES_FINETUNED
     else:
         zt = subset(featurize(fx, docs_t, 5, True, os.path.join(WORK, pre + "feats_train.npz")), docs_t)
         zv = subset(featurize(fx, docs_v, 15, False, os.path.join(WORK, pre + "feats_val.npz")), docs_v)
+        zx = featurize(fx, docs_x, 5, True, os.path.join(WORK, pre + "feats_extra.npz")) if docs_x else None
+    if zx is not None:  # human texts of more genres: train sentences like the others (owners after docs_t's)
+        log(f"--extra-human: {len(zx['label'])} sentences of {len(docs_x)} corpus texts join the train sentences")
+        zx["owner"] = zx["owner"] + len(docs_t)
+        zt = {k: np.concatenate([zt[k], zx[k]]) for k in zt}
+        docs_t = docs_t + docs_x
     if drop:  # the kernel, reference set and CE head never see them; validation keeps them
         zt = {k: v[~np.isin([docs_t[o]["domain"] for o in zt["owner"]], sorted(drop))] for k, v in zt.items()}
     if a.drop_train_machine:  # the control of --exclude-train-domains: as many machine sentences, at random
@@ -498,7 +551,8 @@ def main():
            "ref_phi": ref[1], "calibration": cal, "finetune_blocks": K, "lm_top": top_state,
            "info": {"finetune": finfo, "kernel": kinfo, "calibration": cinfo, "exclude_domain": a.exclude_domain,
                     "exclude_generator": a.exclude_generator, "exclude_train_domains": a.exclude_train_domains,
-                    "drop_train_machine": a.drop_train_machine,
+                    "drop_train_machine": a.drop_train_machine, "extra_human": a.extra_human,
+                    "extra_human_sentences": int(len(zx["label"])) if zx is not None else 0,
                     "train_sentences": int(len(zt["label"])),
                     "ref_domains": sorted({docs_t[int(zt["owner"][i])]["domain"] for i in ref_idx})}}
     if a.baselines:

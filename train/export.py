@@ -69,6 +69,7 @@ def build(tag, out, name="telltale-small"):
                        "lm_top_blocks_finetuned_for_detection": int(det.get("finetune_blocks") or 0), "lm_heldout_ppl": pre.get("heldout_ppl_per_token"),
                        "excluded_domain": det["info"].get("exclude_domain"),
                        "excluded_generator": det["info"].get("exclude_generator"),
+                       "extra_human": det["info"].get("extra_human"),
                        "data": "LM: Wikipedia, Reddit, student essays, IMDB reviews, Gutenberg (data/corpora); "
                                "detector: train split of the human/machine sets in data/ (see train/data.py)"},
     }
