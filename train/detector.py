@@ -172,7 +172,7 @@ def prefix_sets(lm, tok, docs_t, docs_v, n_bottom, pre=""):
 EXTRA_HUMAN_SEED = 4
 
 
-def extra_human_docs(spec):
+def extra_human_docs(spec, seed=EXTRA_HUMAN_SEED):
     """--extra-human SOURCE:N[,SOURCE:N]: N texts of each corpus SOURCE drawn (seeded) from the LM's
     pretraining corpus (train/work/corpus_full_train.jsonl, or the CPU run's corpus_train.jsonl; their
     held-out 1 % stays for evaluation), as human documents of the domain "corpus-SOURCE" → list of
@@ -200,7 +200,7 @@ def extra_human_docs(spec):
             raise ValueError(f"no corpus source '{src}' (the corpus has: {', '.join(sorted(map(str, have)))})")
         if n > len(by[src]):
             raise ValueError(f"{src} has {len(by[src])} texts, fewer than the {n} asked for")
-        rng = np.random.default_rng(EXTRA_HUMAN_SEED)
+        rng = np.random.default_rng(seed)
         docs += [{"text": by[src][i], "label": 0, "domain": f"corpus-{src}", "generator": "human", "attack": None}
                  for i in sorted(rng.choice(len(by[src]), n, replace=False))]
     return docs
@@ -470,6 +470,8 @@ def main():
     ap.add_argument("--extra-human", metavar="SOURCE:N[,SOURCE:N]",
                     help="add N human texts of each corpus SOURCE (the LM's pretraining corpus, e.g. student-essays) "
                     "to the kernel's, reference set's and CE head's train sentences (≤ 5 each, first dropped)")
+    ap.add_argument("--extra-human-seed", type=int, default=EXTRA_HUMAN_SEED,
+                    help="the seed of --extra-human's draw (another draw of the same size: how much the choice of texts matters)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--smoke", action="store_true", help="tiny sample, to check the pipeline runs")
     a = ap.parse_args()
@@ -491,7 +493,7 @@ def main():
     docs_x = []
     if a.extra_human:
         try:
-            docs_x = extra_human_docs(a.extra_human)
+            docs_x = extra_human_docs(a.extra_human, a.extra_human_seed)
         except ValueError as e:
             ap.error(f"--extra-human: {e}")
     log(f"train docs {len(docs_t)}, val docs {len(docs_v)}")
@@ -551,7 +553,7 @@ def main():
            "ref_phi": ref[1], "calibration": cal, "finetune_blocks": K, "lm_top": top_state,
            "info": {"finetune": finfo, "kernel": kinfo, "calibration": cinfo, "exclude_domain": a.exclude_domain,
                     "exclude_generator": a.exclude_generator, "exclude_train_domains": a.exclude_train_domains,
-                    "drop_train_machine": a.drop_train_machine, "extra_human": a.extra_human,
+                    "drop_train_machine": a.drop_train_machine, "extra_human": a.extra_human, "extra_human_seed": a.extra_human_seed if a.extra_human else None,
                     "extra_human_sentences": int(len(zx["label"])) if zx is not None else 0,
                     "train_sentences": int(len(zt["label"])),
                     "ref_domains": sorted({docs_t[int(zt["owner"][i])]["domain"] for i in ref_idx})}}
