@@ -185,19 +185,17 @@ def extra_human_docs(spec, seed=EXTRA_HUMAN_SEED):
             raise ValueError(f"'{part}' is not SOURCE:N with N ≥ 1")
         want[src] = int(n)
     name = "corpus_full_train.jsonl" if os.path.exists(os.path.join(WORK, "corpus_full_train.jsonl")) else "corpus_train.jsonl"
-    by = defaultdict(list)
-    with open(work_path(name), encoding="utf-8") as fh:
+    by, have = defaultdict(list), set()
+    with open(work_path(name), encoding="utf-8") as fh:  # one pass: the texts asked for, and every source's name
         for line in fh:
             r = json.loads(line)
+            have.add(str(r.get("source")))
             if r.get("source") in want:
                 by[r["source"]].append(r["text"])
     docs = []
     for src, n in want.items():
         if not by[src]:
-            have = set()
-            with open(work_path(name), encoding="utf-8") as fh:
-                have = {json.loads(line).get("source") for line in fh}
-            raise ValueError(f"no corpus source '{src}' (the corpus has: {', '.join(sorted(map(str, have)))})")
+            raise ValueError(f"no corpus source '{src}' (the corpus has: {', '.join(sorted(have))})")
         if n > len(by[src]):
             raise ValueError(f"{src} has {len(by[src])} texts, fewer than the {n} asked for")
         rng = np.random.default_rng(seed)
