@@ -204,14 +204,17 @@ def extra_human_docs(spec, seed=EXTRA_HUMAN_SEED):
     return docs
 
 
-def write_finetune_set(recs, tok, docs_v, path):
+def write_finetune_set(recs, tok, docs_v, path, docs_x=(), extra_spec=None):
     """The sentences finetune.py fine-tunes on, as token ids: every train-split text (≤ 15 sentences,
-    the first dropped, as in the detector's train sample) and the detector's validation sample
-    (≤ 15 sentences per text, as zv), each sentence with its text's domain, generator and label."""
-    docs_t = [r for r in recs if r["split"] == "train"]
-    doms = sorted({r["domain"] for r in recs})
-    gens = sorted({r["generator"] for r in recs})
-    out = {"domains": np.array(doms), "generators": np.array(gens), "lm_key": np.array(lm_key())}
+    the first dropped, as in the detector's train sample), the corpus texts of --extra-human docs_x
+    (≤ 15 sentences, the first dropped, domain "corpus-SOURCE": human texts of genres the pair sets lack
+    or have only machine-written) and the detector's validation sample (≤ 15 sentences per text, as zv),
+    each sentence with its text's domain, generator and label."""
+    docs_t = [r for r in recs if r["split"] == "train"] + list(docs_x)
+    doms = sorted({r["domain"] for r in recs} | {r["domain"] for r in docs_x})
+    gens = sorted({r["generator"] for r in recs} | {r["generator"] for r in docs_x})
+    out = {"domains": np.array(doms), "generators": np.array(gens), "lm_key": np.array(lm_key()),
+           "extra_human": np.array(extra_spec or "")}
     for name, docs, per_doc, drop_first in (("train", docs_t, 15, True), ("val", docs_v, 15, False)):
         sents, owner, _ = sentence_list(docs, per_doc, drop_first, "")
         ids, n = encode_batch(tok, sents, MAX_TOKENS)
@@ -220,7 +223,8 @@ def write_finetune_set(recs, tok, docs_v, path):
         out[name + "_label"] = np.array([docs[o]["label"] for o in owner], dtype=np.int8)
         out[name + "_domain"] = np.array([doms.index(docs[o]["domain"]) for o in owner], dtype=np.int16)
         out[name + "_generator"] = np.array([gens.index(docs[o]["generator"]) for o in owner], dtype=np.int16)
-        log(f"{name}: {len(docs)} texts, {len(sents)} sentences ({int((out[name + '_label'] == 0).sum())} human)")
+        log(f"{name}: {len(docs)} texts, {len(sents)} sentences ({int((out[name + '_label'] == 0).sum())} human)"
+            + (f", {len(docs_x)} of them corpus texts ({extra_spec})" if name == "train" and docs_x else ""))
     np.savez_compressed(path, **out)
     log(f"wrote {path} ({os.path.getsize(path) / 1e6:.1f} MB)")
 
@@ -458,7 +462,8 @@ def main():
     ap.add_argument("--finetune-from", metavar="NPZ",
                     help="take the top blocks finetune.py fine-tuned for this --tag from NPZ instead of fine-tuning here")
     ap.add_argument("--write-finetune-set", metavar="NPZ",
-                    help="write the token ids finetune.py fine-tunes on (all train-split texts) to NPZ, then stop")
+                    help="write the token ids finetune.py fine-tunes on (all train-split texts, and --extra-human's "
+                    "corpus texts as human ones) to NPZ, then stop")
     ap.add_argument("--exclude-train-domains", metavar="D1,D2",
                     help="drop these domains' train sentences from the kernel, reference set and CE head (validation keeps them)")
     ap.add_argument("--drop-train-machine", type=int, default=0, metavar="N",
@@ -467,7 +472,8 @@ def main():
     ap.add_argument("--drop-seed", type=int, default=0)
     ap.add_argument("--extra-human", metavar="SOURCE:N[,SOURCE:N]",
                     help="add N human texts of each corpus SOURCE (the LM's pretraining corpus, e.g. student-essays) "
-                    "to the kernel's, reference set's and CE head's train sentences (≤ 5 each, first dropped)")
+                    "to the kernel's, reference set's and CE head's train sentences (≤ 5 each, first dropped); with "
+                    "--write-finetune-set, to the fine-tuning's (≤ 15 each, as every train text)")
     ap.add_argument("--extra-human-seed", type=int, default=EXTRA_HUMAN_SEED,
                     help="the seed of --extra-human's draw (another draw of the same size: how much the choice of texts matters)")
     ap.add_argument("--threads", type=int, default=2)
@@ -486,14 +492,15 @@ def main():
         drop = domain_list(a.exclude_train_domains or "", {r["domain"] for r in docs_t})
     except ValueError as e:
         ap.error(f"--exclude-train-domains: {e}")
-    if a.write_finetune_set:
-        return write_finetune_set(recs, tok, docs_v, a.write_finetune_set)
     docs_x = []
     if a.extra_human:
         try:
             docs_x = extra_human_docs(a.extra_human, a.extra_human_seed)
         except ValueError as e:
             ap.error(f"--extra-human: {e}")
+    if a.write_finetune_set:
+        return write_finetune_set(recs, tok, docs_v, a.write_finetune_set, docs_x,
+                                  a.extra_human and f"{a.extra_human} (seed {a.extra_human_seed})")
     log(f"train docs {len(docs_t)}, val docs {len(docs_v)}")
     pre = "smoke_" if a.smoke else ""
 

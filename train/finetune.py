@@ -356,7 +356,7 @@ def final_states(lm, k, P, n_tokens, max_tokens):
 
 def read_set(path):
     """detector.py --write-finetune-set's file → (train, val) dicts of ids [N, 1+64] int64, n_tokens,
-    label, domain, generator (names), lm_key."""
+    label, domain, generator (names), lm_key, the --extra-human spec its corpus texts came from ("" if none)."""
     f = np.load(path)
     doms, gens = list(f["domains"]), list(f["generators"])
     out = []
@@ -365,7 +365,7 @@ def read_set(path):
                     "label": f[name + "_label"].astype(np.int64),
                     "domain": np.array(doms, dtype=object)[f[name + "_domain"]],
                     "generator": np.array(gens, dtype=object)[f[name + "_generator"]]})
-    return out[0], out[1], str(f["lm_key"])
+    return out[0], out[1], str(f["lm_key"]), str(f["extra_human"]) if "extra_human" in f.files else ""
 
 
 def kept(z, exclude_domain, exclude_generator):
@@ -464,7 +464,7 @@ def main():
     t_start = time.time()
     from detector import load_lm_model, lm_key
     from evaluate import LODO_DOMAINS, LOGO_GENERATORS
-    zt_all, zv_all, key = read_set(a.set)
+    zt_all, zv_all, key, extra_human = read_set(a.set)
     if key != lm_key():
         raise SystemExit(f"{a.set} was made with another LM ({key}) than train/work/lm.pt ({lm_key()})")
     if a.exclude_train_domains:  # e.g. the essay sets that have no human texts (models/README.md)
@@ -486,7 +486,7 @@ def main():
                                balanced=a.sampling == "balanced", stratified=a.sampling == "stratified",
                                mmd_weight=a.mmd_weight)
         info.update(exclude_domain=exclude_domain, exclude_generator=exclude_generator,
-                    exclude_train_domains=a.exclude_train_domains)
+                    exclude_train_domains=a.exclude_train_domains, extra_human=extra_human or None)
         runs[tag] = info
         write_json(os.path.join(a.out, "finetune_runs.json"), runs)
         return state, info

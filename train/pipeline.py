@@ -15,7 +15,7 @@
      logo_*.ttm) for evaluate.py's leave-one-out numbers
 
 Options: --lm-minutes, --kernel-minutes, --finetune-blocks, --finetune-minutes,
---leave-out-finetune-minutes, --no-leave-out, --gpu, --finetune-from.
+--leave-out-finetune-minutes, --no-leave-out, --gpu, --finetune-from, --finetune-extra-human.
 The leave-one-out detectors get a third of the kernel budget (10 of them).
 Data: $TELLTALE_DATA (default ../shared/data). Stages 2–5 take ~120 min on 2 cores, ~83 min after a
 GPU fine-tuning run (models/README.md; recalibration and the human null are ~1.5 and ~1 min per model).
@@ -74,7 +74,13 @@ def main():
     ap.add_argument("--gpu", action="store_true", help="pretrain the shipped model's LM on a CUDA GPU")
     ap.add_argument("--finetune-from", metavar="DIR",
                     help="take every detector's fine-tuned blocks from finetune.py's files in DIR")
+    ap.add_argument("--finetune-extra-human", metavar="SOURCE:N",
+                    help="with --gpu: corpus texts of SOURCE join the fine-tuning's human sentences too "
+                    "(detector.py --write-finetune-set --extra-human; not the shipped recipe: models/README.md, 'next')")
     a = ap.parse_args()
+    if a.finetune_extra_human and (not a.gpu or a.finetune_from):
+        ap.error("--finetune-extra-human needs --gpu and no --finetune-from (it changes what the GPU fine-tunes on; "
+                 "the CPU fine-tuning uses the detector's own sample)")
     from evaluate import LODO_DOMAINS, LOGO_GENERATORS
     # the native CLI scores validation texts for the calibration and the human null; no wasm build needed
     subprocess.run(["node", os.path.join(ROOT, "scripts", "build.mjs"), "native"], check=True)
@@ -89,7 +95,8 @@ def main():
         ft_dir = os.path.join(WORK, "gpu_ft")
         if not os.path.exists(os.path.join(ft_dir, "finetuned_main.npz")):
             ids = os.path.join(WORK, "finetune_set.npz")
-            run("detector.py", "--write-finetune-set", ids)
+            run("detector.py", "--write-finetune-set", ids,
+                *(["--extra-human", a.finetune_extra_human] if a.finetune_extra_human else []))
             run("finetune.py", "--set", ids, "--out", ft_dir, *GPU_FT, *(["--no-leave-out"] if a.no_leave_out else []))
 
     def ft(minutes):
