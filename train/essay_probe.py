@@ -23,6 +23,12 @@ on --head-sentences train sentences through the new blocks and the same numbers 
 1–2 run once for every sentence (finetune.prefix_states, cached in memory). --arms without skips the
 control; --save-blocks DIR keeps the blocks of the arm without the essay sets in finetune.py's format, for
 `detector.py --finetune-from DIR` (or `pipeline.py --finetune-from DIR`).
+
+With --extra-human SOURCE:N (repeatable, one head each) the head is also refitted on the train sentences
+plus human texts of the LM's pretraining corpus, drawn as `detector.py --extra-human` draws them (same
+seed, at most 5 sentences per text, the first dropped): how much of which genre, before a full run.
+Every line also gives the mean of the per-domain validation document AUROCs (the domains with both
+classes), which the pooled AUROC mixes with how domains sit against each other.
 """
 import argparse
 import copy
@@ -36,7 +42,7 @@ from sklearn.metrics import roc_auc_score
 
 from common import ROOT, log
 from data import assign_splits, load_all
-from detector import MAX_TOKENS, detector_docs, sentence_ids
+from detector import EXTRA_HUMAN_SEED, MAX_TOKENS, detector_docs, extra_human_docs, sentence_ids
 from export import git_rev
 from finetune import TopStack, finetune, install, mean_token_states, pad_ids, prefix_states, save_bundle
 from human_texts import read_texts
@@ -81,7 +87,18 @@ def main():
     ap.add_argument("--save-blocks", metavar="DIR",
                     help="--finetune: write the blocks of the arm without those sets to DIR/finetuned_main.npz "
                     "(finetune.py's format, tag main: detector.py --finetune-from DIR takes them)")
+    ap.add_argument("--extra-human", action="append", default=[], metavar="SOURCE:N[,SOURCE:N]",
+                    help="also refit the head with these corpus texts as human ones (repeatable: one head each)")
+    ap.add_argument("--extra-human-seed", type=int, default=EXTRA_HUMAN_SEED, help="their draw, as detector.py's")
     a = ap.parse_args()
+    if a.extra_human and a.finetune > 0:
+        ap.error("--extra-human refits heads on the shipped blocks; run it without --finetune")
+    extra = {}
+    for spec in a.extra_human:  # drawn first: a bad spec fails before minutes of states
+        try:
+            extra[spec] = [r["text"] for r in extra_human_docs(spec, a.extra_human_seed)]
+        except ValueError as e:
+            ap.error(f"--extra-human: {e}")
     if (a.save_blocks or a.arms != "both") and a.finetune <= 0:
         ap.error("--arms and --save-blocks need --finetune MINUTES")
     files, texts, meta = read_texts(a.dir, a.meta, a.file_column, [a.by])
@@ -111,7 +128,8 @@ def main():
     yv = np.array([r["label"] for r in docs_v])
     group = np.array([meta[f][a.by] for f in files])
     essays = np.isin(np.array([docs_t[i]["domain"] for i in ot]), MACHINE_ONLY_ESSAYS)
-    essays_v = np.isin(np.array([r["domain"] for r in docs_v]), MACHINE_ONLY_ESSAYS)
+    dom_v = np.array([r["domain"] for r in docs_v])
+    essays_v = np.isin(dom_v, MACHINE_ONLY_ESSAYS)
     rng = np.random.default_rng(a.seed)
     control = np.zeros(len(yt), bool)
     control[rng.choice(np.where((yt == 1) & ~essays)[0], essays.sum(), replace=False)] = True
@@ -124,8 +142,10 @@ def main():
         dv, dd = doc_mean(zv, ov, len(docs_v)), doc_mean(zd, od, len(files))
         q95 = np.quantile(dv[has_v & (yv == 0)], 0.95)
         above = ", ".join(f"{g} {np.mean(dd[has_d & (group == g)] > q95):.3f}" for g in sorted(set(group[has_d])))
+        both = [d for d in sorted(set(dom_v)) if len(set(yv[has_v & (dom_v == d)])) == 2]
+        within = np.mean([roc_auc_score(yv[has_v & (dom_v == d)], dv[has_v & (dom_v == d)]) for d in both])
         print(f"{name:32s} validation AUROC sentence {roc_auc_score(yv[ov], zv):.4f}, document "
-              f"{roc_auc_score(yv[has_v], dv[has_v]):.4f} | above the validation human 95th percentile: "
+              f"{roc_auc_score(yv[has_v], dv[has_v]):.4f} (per-domain mean {within:.4f}) | above the validation human 95th percentile: "
               f"validation essays of the machine-only sets {np.mean(dv[has_v & essays_v] > q95):.3f}; {above}",
               flush=True)
 
@@ -133,6 +153,10 @@ def main():
     arms = (("all", np.ones(len(yt), bool)), ("without those essays", ~essays), ("control", ~control))
     for name, keep in arms:
         report("refitted, " + name, *fit_head(Xt[keep], yt[keep]), Xv, Xd)
+    for spec, texts_x in extra.items():
+        Xx, _ = mean_states(m, tok, cfg, texts_x, True, per_text=5)
+        report(f"refitted, + {spec} ({len(Xx)} sentences)",
+               *fit_head(np.vstack([Xt, Xx]), np.concatenate([yt, np.zeros(len(Xx), yt.dtype)])), Xv, Xd)
     for name, keep in (arms[1:] if a.arms == "both" else arms[1:2]) if a.finetune > 0 else ():
         # the blocks fine-tuned further on the kept train sentences; the head refitted on a sample of them
         sel = np.where(keep)[0]
