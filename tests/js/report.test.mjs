@@ -99,10 +99,31 @@ test('learner check (models/learner-check.json): strict JSON, rates in [0, 1], t
   const shown = card.match(/`machine` somewhere \(the document or a paragraph\) for\n\s*([0-9]+) of the ([0-9]+) university essays/);
   assert.ok(shown, 'card lost what the page shows university learners');
   assert.deepEqual([Number(shown[1]), Number(shown[2])], [uni.n_machine_anywhere, uni.n]);
+  const fresh = l.fresh_university;
+  assert.equal(fresh.ids.length, fresh.summary.n, 'the second sample: one summary row per drawn essay');
+  assert.deepEqual(fresh.ids.filter((i) => l.sample.ids_random.includes(i) || l.sample.ids_university_extra.includes(i)), [],
+    'the second sample shares no essay with the first');
+  const second = card.match(/\| university, the second sample \(other writers\) \| ([0-9]+) \| ([0-9]+) \(([0-9.]+) %; ≤ ([0-9.]+) % at 95 %\) \| ([0-9.]+) % \| \*\*([0-9.]+) %\*\* of ([0-9]+) \|/);
+  assert.ok(second, 'card lost its second-sample row');
+  assert.deepEqual([Number(second[1]), Number(second[2]), Number(second[7])],
+    [fresh.summary.n, fresh.summary.n_machine, fresh.summary.n_tested]);
+  assertQuotes(second[4], 100 * fresh.summary.fpr_upper_95, 'second sample: 95 % upper bound (%)');
+  assertQuotes(second[5], 100 * fresh.summary.uncertain, 'second sample: uncertain (%)');
+  assertQuotes(second[6], 100 * fresh.summary.test_rejects, 'second sample: rejected by the test (%)');
+  const total = rand.n + l.sample.ids_university_extra.length + fresh.ids.length;
+  const flagged = l.labelled_machine.length + fresh.labelled_machine.length;
   const head = card.match(/(none|[0-9]+) of\n([0-9]+) essays by learners of English/);
   assert.ok(head, 'card lost its headline learner count');
-  assert.equal(head[1] === 'none' ? 0 : Number(head[1]), l.labelled_machine.length, 'essays labelled machine');
-  assert.equal(Number(head[2]), rand.n + l.sample.ids_university_extra.length);
+  assert.equal(head[1] === 'none' ? 0 : Number(head[1]), flagged, 'essays labelled machine');
+  assert.equal(Number(head[2]), total);
+  // the page's "Where it fails" says the same (it once kept the numbers of an older model)
+  const page = readFileSync(join(root, 'web/render.js'), 'utf8');
+  const said = page.match(/in our tests on ([0-9]+) essays by learners of English \(([0-9]+) of them by university students\), (none|[0-9]+) showed a machine-like label/);
+  assert.ok(said, 'the page lost its learner numbers');
+  assert.equal(Number(said[1]), total);
+  assert.equal(Number(said[2]), uni.n + fresh.summary.n);
+  const anywhere = flagged + l.machine_paragraph_only.length + fresh.machine_paragraph_only.length;
+  assert.equal(said[3] === 'none' ? 0 : Number(said[3]), anywhere, 'essays with a machine-like label anywhere');
 });
 
 test('model card quotes the shipped model file: its label thresholds', () => {
