@@ -136,14 +136,15 @@ def main():
     log(f"machine-only essay sentences in the train sample: {essays.sum()} (labels {sorted(set(yt[essays]))})")
     has_v = np.bincount(ov, None, len(docs_v)) > 0
     has_d = np.bincount(od, None, len(files)) > 0
+    # the validation documents of each domain that has both classes (for the per-domain mean AUROC)
+    both = [d for d in (has_v & (dom_v == x) for x in sorted(set(dom_v))) if len(set(yv[d])) == 2]
 
     def report(name, w, b, Xv, Xd):
         zv, zd = Xv @ w + b, Xd @ w + b
         dv, dd = doc_mean(zv, ov, len(docs_v)), doc_mean(zd, od, len(files))
         q95 = np.quantile(dv[has_v & (yv == 0)], 0.95)
         above = ", ".join(f"{g} {np.mean(dd[has_d & (group == g)] > q95):.3f}" for g in sorted(set(group[has_d])))
-        both = [d for d in sorted(set(dom_v)) if len(set(yv[has_v & (dom_v == d)])) == 2]
-        within = np.mean([roc_auc_score(yv[has_v & (dom_v == d)], dv[has_v & (dom_v == d)]) for d in both])
+        within = np.mean([roc_auc_score(yv[d], dv[d]) for d in both])
         print(f"{name:32s} validation AUROC sentence {roc_auc_score(yv[ov], zv):.4f}, document "
               f"{roc_auc_score(yv[has_v], dv[has_v]):.4f} (per-domain mean {within:.4f}) | above the validation human 95th percentile: "
               f"validation essays of the machine-only sets {np.mean(dv[has_v & essays_v] > q95):.3f}; {above}",
