@@ -27,6 +27,12 @@ control; --save-blocks DIR keeps the blocks of the arm without the essay sets in
 With --extra-human SOURCE:N (repeatable, one head each) the head is also refitted on the train sentences
 plus human texts of the LM's pretraining corpus, drawn as `detector.py --extra-human` draws them (same
 seed, at most 5 sentences per text, the first dropped): how much of which genre, before a full run.
+With --finetune MINUTES --arms extra the blocks are asked the same: the shipped blocks are fine-tuned
+further on the train sentences alone (the control) and, one arm per --extra-human spec, on the train
+sentences plus that spec's corpus sentences as human ones, each for MINUTES with the same seed; after
+every arm the head is refitted on --head-sentences train sentences plus each spec's sentences (one line
+per spec), so that blocks are compared under the same head recipe. --save-blocks DIR then keeps each
+spec arm's blocks in DIR/extra<i>/ (i: the spec's place on the command line).
 Every line also gives the mean of the per-domain validation document AUROCs (the domains with both
 classes), which the pooled AUROC mixes with how domains sit against each other.
 """
@@ -82,17 +88,19 @@ def main():
     ap.add_argument("--head-sentences", type=int, default=40000,
                     help="--finetune: train sentences the head is refitted on after each arm")
     ap.add_argument("--seed", type=int, default=0, help="the control's draw, --finetune's batches and head sample")
-    ap.add_argument("--arms", choices=["both", "without"], default="both",
-                    help="--finetune: both arms, or only the one without the machine-only essay sets")
+    ap.add_argument("--arms", choices=["both", "without", "extra"], default="both",
+                    help="--finetune: both arms, or only the one without the machine-only essay sets, or "
+                    "(extra) the control and one arm per --extra-human spec with its corpus sentences")
     ap.add_argument("--save-blocks", metavar="DIR",
                     help="--finetune: write the blocks of the arm without those sets to DIR/finetuned_main.npz "
-                    "(finetune.py's format, tag main: detector.py --finetune-from DIR takes them)")
+                    "(--arms extra: each spec arm's to DIR/extra<i>/) in finetune.py's format, tag main: "
+                    "detector.py --finetune-from takes them")
     ap.add_argument("--extra-human", action="append", default=[], metavar="SOURCE:N[,SOURCE:N]",
                     help="also refit the head with these corpus texts as human ones (repeatable: one head each)")
     ap.add_argument("--extra-human-seed", type=int, default=EXTRA_HUMAN_SEED, help="their draw, as detector.py's")
     a = ap.parse_args()
-    if a.extra_human and a.finetune > 0:
-        ap.error("--extra-human refits heads on the shipped blocks; run it without --finetune")
+    if a.finetune > 0 and (a.arms == "extra") != bool(a.extra_human):
+        ap.error("with --finetune, --extra-human goes with --arms extra and --arms extra needs --extra-human")
     extra = {}
     for spec in a.extra_human:  # drawn first: a bad spec fails before minutes of states
         try:
@@ -108,15 +116,18 @@ def main():
     assign_splits(recs)
     docs_t, docs_v = detector_docs(recs)
     t0 = time.time()
+    zx = {}  # --finetune: each spec's corpus sentences (prefix states), as the head takes them
     if a.finetune > 0:
         # blocks 1..L−k once for every sentence; the top k (the fine-tuned ones) per arm
         k = int(pmeta["provenance"]["lm_top_blocks_finetuned_for_detection"])
         zs = []
-        for texts_, drop in (([r["text"] for r in docs_t], True), ([r["text"] for r in docs_v], False), (texts, False)):
-            seqs, owner = sentence_ids(tok, cfg.bos_id, texts_, drop, 10)
+        for texts_, drop, per in (([r["text"] for r in docs_t], True, 10), ([r["text"] for r in docs_v], False, 10),
+                                  (texts, False, 10), *((tx, True, 5) for tx in extra.values())):
+            seqs, owner = sentence_ids(tok, cfg.bos_id, texts_, drop, per)
             ids, n = pad_ids(seqs, 1 + MAX_TOKENS)
             zs.append(({"P": prefix_states(m, ids, n, len(m.blocks) - k), "n_tokens": n}, owner))
-        (zt, ot), (zv, ov), (zd, od) = zs
+        (zt, ot), (zv, ov), (zd, od) = zs[:3]
+        zx = {spec: z for spec, (z, _) in zip(extra, zs[3:])}
         top = TopStack(m, k)
         Xt, Xv, Xd = (mean_token_states(top, z) for z in (zt, zv, zd))
     else:
@@ -154,10 +165,15 @@ def main():
     arms = (("all", np.ones(len(yt), bool)), ("without those essays", ~essays), ("control", ~control))
     for name, keep in arms:
         report("refitted, " + name, *fit_head(Xt[keep], yt[keep]), Xv, Xd)
+    def head_with(Xt_, yt_, Xx):
+        return fit_head(np.vstack([Xt_, Xx]), np.concatenate([yt_, np.zeros(len(Xx), yt_.dtype)]))
+
     for spec, texts_x in extra.items():
-        Xx, _ = mean_states(m, tok, cfg, texts_x, True, per_text=5)
-        report(f"refitted, + {spec} ({len(Xx)} sentences)",
-               *fit_head(np.vstack([Xt, Xx]), np.concatenate([yt, np.zeros(len(Xx), yt.dtype)])), Xv, Xd)
+        Xx = mean_token_states(top, zx[spec]) if zx else mean_states(m, tok, cfg, texts_x, True, per_text=5)[0]
+        report(f"refitted, + {spec} ({len(Xx)} sentences)", *head_with(Xt, yt, Xx), Xv, Xd)
+    if a.arms == "extra" and a.finetune > 0:
+        extra_arms(a, m, k, zt, yt, zv, yv[ov], zd, zx, rng, report, head_with)
+        return
     for name, keep in (arms[1:] if a.arms == "both" else arms[1:2]) if a.finetune > 0 else ():
         # the blocks fine-tuned further on the kept train sentences; the head refitted on a sample of them
         sel = np.where(keep)[0]
@@ -179,6 +195,39 @@ def main():
         hs = np.sort(rng.choice(sel, min(a.head_sentences, len(sel)), replace=False))
         w, b = fit_head(mean_token_states(top, zt, hs), yt[hs])
         report(f"blocks fine-tuned, {name}", w, b, mean_token_states(top, zv), mean_token_states(top, zd))
+
+
+def extra_arms(a, m, k, zt, yt, zv, yv_s, zd, zx, rng, report, head_with):
+    """--finetune --arms extra: the control (the train sentences alone) and one arm per spec (plus its
+    corpus sentences as human ones), each fine-tuned for a.finetune minutes from the shipped blocks with
+    the same seed; after each, one head per spec refitted on a sample of the train sentences + the spec's."""
+    hs = np.sort(rng.choice(len(yt), min(a.head_sentences, len(yt)), replace=False))
+    zvl = {"P": zv["P"], "n_tokens": zv["n_tokens"], "label": yv_s}
+    for i, spec in enumerate([None, *zx]):
+        zk = {"P": zt["P"], "n_tokens": zt["n_tokens"], "label": yt}
+        if spec is not None:  # the spec's sentences padded to the train states' width, labelled human
+            P = np.zeros((len(zx[spec]["P"]),) + zt["P"].shape[1:], zt["P"].dtype)
+            P[:, :zx[spec]["P"].shape[1]] = zx[spec]["P"]
+            zk = {"P": np.concatenate([zt["P"], P]), "n_tokens": np.concatenate([zt["n_tokens"], zx[spec]["n_tokens"]]),
+                  "label": np.concatenate([yt, np.zeros(len(P), yt.dtype)])}
+        name = "control" if spec is None else f"+ {spec}"
+        state, info = finetune(m, k, zk, zvl, a.finetune, seed=a.seed, lr=a.lr, balanced=True)
+        del zk
+        log(f"fine-tuned {name}: {info}")
+        if a.save_blocks and spec is not None:
+            info.update(exclude_domain=None, exclude_generator=None, extra_human=spec, extra_human_seed=a.extra_human_seed,
+                        continued_from=f"{os.path.relpath(a.model, ROOT)} (blocks {len(m.blocks) - k + 1}–{len(m.blocks)})",
+                        continued_from_git=git_rev(), seed=a.seed)
+            d = os.path.join(a.save_blocks, f"extra{i}")
+            os.makedirs(d, exist_ok=True)
+            save_bundle(os.path.join(d, "finetuned_main.npz"), {"main": (state, info)})
+            log(f"saved {os.path.join(d, 'finetuned_main.npz')} ({spec})")
+        m2 = copy.deepcopy(m)
+        install(m2, k, state)
+        top = TopStack(m2, k)
+        Xh, Xv, Xd = mean_token_states(top, zt, hs), mean_token_states(top, zv), mean_token_states(top, zd)
+        for s2 in zx:
+            report(f"blocks {name}, head + {s2}", *head_with(Xh, yt[hs], mean_token_states(top, zx[s2])), Xv, Xd)
 
 
 if __name__ == "__main__":
