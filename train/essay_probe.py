@@ -75,6 +75,24 @@ def fit_head(X, y):
     return lr.coef_[0] / sd, lr.intercept_[0] - (lr.coef_[0] * mu / sd).sum()
 
 
+def save_continued(a, m, k, state, info, d, **what):
+    """--save-blocks: blocks continued from a.model's, with what was changed (what) and where from, to
+    d/finetuned_main.npz in finetune.py's format (tag main: detector.py --finetune-from d takes them)."""
+    info.update(exclude_domain=None, exclude_generator=None, **what,
+                continued_from=f"{os.path.relpath(a.model, ROOT)} (blocks {len(m.blocks) - k + 1}–{len(m.blocks)})",
+                continued_from_git=git_rev(), seed=a.seed)
+    os.makedirs(d, exist_ok=True)
+    save_bundle(os.path.join(d, "finetuned_main.npz"), {"main": (state, info)})
+    log(f"saved {os.path.join(d, 'finetuned_main.npz')}")
+
+
+def continued_top(m, k, state):
+    """The TopStack of m with its top k blocks replaced by a fine-tuned state (m itself unchanged)."""
+    m2 = copy.deepcopy(m)
+    install(m2, k, state)
+    return TopStack(m2, k)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("dir", help="folder of *.txt files, one human-written text each")
@@ -165,6 +183,7 @@ def main():
     arms = (("all", np.ones(len(yt), bool)), ("without those essays", ~essays), ("control", ~control))
     for name, keep in arms:
         report("refitted, " + name, *fit_head(Xt[keep], yt[keep]), Xv, Xd)
+
     def head_with(Xt_, yt_, Xx):
         return fit_head(np.vstack([Xt_, Xx]), np.concatenate([yt_, np.zeros(len(Xx), yt_.dtype)]))
 
@@ -183,15 +202,8 @@ def main():
         del zk
         log(f"fine-tuned {name}: {info}")
         if a.save_blocks and keep is arms[1][1]:
-            info.update(exclude_domain=None, exclude_generator=None, excluded_sets=MACHINE_ONLY_ESSAYS,
-                        continued_from=f"{os.path.relpath(a.model, ROOT)} (blocks {len(m.blocks) - k + 1}–{len(m.blocks)})",
-                        continued_from_git=git_rev(), seed=a.seed)
-            os.makedirs(a.save_blocks, exist_ok=True)
-            save_bundle(os.path.join(a.save_blocks, "finetuned_main.npz"), {"main": (state, info)})
-            log(f"saved {os.path.join(a.save_blocks, 'finetuned_main.npz')}")
-        m2 = copy.deepcopy(m)
-        install(m2, k, state)
-        top = TopStack(m2, k)
+            save_continued(a, m, k, state, info, a.save_blocks, excluded_sets=MACHINE_ONLY_ESSAYS)
+        top = continued_top(m, k, state)
         hs = np.sort(rng.choice(sel, min(a.head_sentences, len(sel)), replace=False))
         w, b = fit_head(mean_token_states(top, zt, hs), yt[hs])
         report(f"blocks fine-tuned, {name}", w, b, mean_token_states(top, zv), mean_token_states(top, zd))
@@ -215,16 +227,9 @@ def extra_arms(a, m, k, zt, yt, zv, yv_s, zd, zx, rng, report, head_with):
         del zk
         log(f"fine-tuned {name}: {info}")
         if a.save_blocks and spec is not None:
-            info.update(exclude_domain=None, exclude_generator=None, extra_human=spec, extra_human_seed=a.extra_human_seed,
-                        continued_from=f"{os.path.relpath(a.model, ROOT)} (blocks {len(m.blocks) - k + 1}–{len(m.blocks)})",
-                        continued_from_git=git_rev(), seed=a.seed)
-            d = os.path.join(a.save_blocks, f"extra{i}")
-            os.makedirs(d, exist_ok=True)
-            save_bundle(os.path.join(d, "finetuned_main.npz"), {"main": (state, info)})
-            log(f"saved {os.path.join(d, 'finetuned_main.npz')} ({spec})")
-        m2 = copy.deepcopy(m)
-        install(m2, k, state)
-        top = TopStack(m2, k)
+            save_continued(a, m, k, state, info, os.path.join(a.save_blocks, f"extra{i}"),
+                           extra_human=spec, extra_human_seed=a.extra_human_seed)
+        top = continued_top(m, k, state)
         Xh, Xv, Xd = mean_token_states(top, zt, hs), mean_token_states(top, zv), mean_token_states(top, zd)
         for s2 in zx:
             report(f"blocks {name}, head + {s2}", *head_with(Xh, yt[hs], mean_token_states(top, zx[s2])), Xv, Xd)
