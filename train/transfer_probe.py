@@ -1,4 +1,4 @@
-"""Probe: five cheap ideas for the fine-tuned detector, checked on the validation split only
+"""Probe: six cheap ideas for the fine-tuned detector, checked on the validation split only
 (not part of the pipeline; models/README.md, "What was tried", reports what they gave).
 
 adversarial, head and ood start from the blocks finetune.py fine-tuned on a GPU (`--finetuned`, default
@@ -22,6 +22,11 @@ validation sentences through the frozen bottom blocks).
                sentences) beside the engine's document score (`telltale score` with the shipped
                model, 5-fold CV, and with each leave-one-domain-out model, the combination fitted on
                the other domains' validation texts and scored on the left-out domain's).
+  layers       The linear head on the mean final state against the same head on more of each
+               sentence's states: the mean state after every block (the frozen pretrained block 2's
+               included, which the fine-tuning did not touch) and the largest value of each final-
+               state dimension over the tokens. Validation sentence AUROC and document AUROC of
+               the mean sentence logit.
   ood          A leave-one-domain-out detector: is the left-out domain's text far from its training
                text (Mahalanobis distance of a document's mean final state from the train sample's
                sentence states)? Reports the AUROC of that distance for left-out vs seen-domain
@@ -32,6 +37,7 @@ validation sentences through the frozen bottom blocks).
   python3 train/transfer_probe.py head
   python3 train/transfer_probe.py zeroshot
   python3 train/transfer_probe.py ood --domain pubmed
+  python3 train/transfer_probe.py --finetuned train/work/shipblocks layers
 """
 import argparse
 import json
@@ -50,7 +56,7 @@ from sklearn.model_selection import StratifiedKFold
 from common import ROOT, WORK, log, work_path, write_json
 from data import assign_splits, left_out, load_all
 from detector import detector_docs, load_lm, prefix_sets
-from finetune import STRATUM_OF, TopStack, _batch, balanced_batches, install, mean_token_states, read_finetuned
+from finetune import STRATUM_OF, TopStack, _batch, balanced_batches, install, length_batches, mean_token_states, read_finetuned
 from mmd import DeepKernel
 
 
@@ -246,6 +252,50 @@ def head(a):
     write_json(os.path.join(WORK, "transfer_probe_head.json"), res)
 
 
+@torch.no_grad()
+def layer_states(top, z):
+    """Every sentence of z → (mean token state after each layer: the prefix (the frozen bottom
+    blocks), each of top's blocks, ln_f [n, K+2, d]; max over tokens of the final state [n, d])."""
+    top.eval()
+    n, d, k = len(z["n_tokens"]), top.head.in_features, len(top.blocks)
+    M, X = np.zeros((n, k + 2, d), np.float32), np.zeros((n, d), np.float32)
+    for b in length_batches(z["n_tokens"], 512):
+        P, nt = _batch(z, b)
+        m = (torch.arange(P.shape[1] - 1)[None, :] < nt[:, None]).float()
+        h, means = P, [DeepKernel.raw(P[:, 1:], m)]
+        for blk in top.blocks:
+            h = blk(h, top.mask)
+            means.append(DeepKernel.raw(h[:, 1:], m))
+        f = top.ln_f(h)[:, 1:]
+        means.append(DeepKernel.raw(f, m))
+        M[b] = torch.stack(means, 1).numpy()
+        X[b] = f.masked_fill(m[..., None] == 0, -1e9).amax(1).numpy()
+    return M, X
+
+
+def layers(a):
+    torch.set_num_threads(a.threads)
+    top, _, _, _, docs_v, zt, zv = setup(a.finetuned, "main")
+    t0 = time.time()
+    (Mt, Xt), (Mv, Xv) = layer_states(top, zt), layer_states(top, zv)
+    log(f"states of {len(Mt)} + {len(Mv)} sentences in {time.time() - t0:.0f} s")
+    k = Mt.shape[1] - 2
+    sets = {"final (the shipped feature)": lambda M, X: M[:, -1],
+            "final + frozen block-2 mean": lambda M, X: np.c_[M[:, -1], M[:, 0]],
+            "final + every block's mean": lambda M, X: M.reshape(len(M), -1),
+            "final + max over tokens": lambda M, X: np.c_[M[:, -1], X]}
+    res = {"blocks_fine_tuned": k}
+    for name, f in sets.items():
+        Ft, Fv = f(Mt, Xt), f(Mv, Xv)
+        mu, sd = Ft.mean(0), Ft.std(0) + 1e-6
+        lin = LogisticRegression(C=1.0, max_iter=5000).fit((Ft - mu) / sd, zt["label"])
+        s = lin.decision_function((Fv - mu) / sd)
+        res[name] = {"dims": Ft.shape[1], "sentence_auroc": roc_auc_score(zv["label"], s),
+                     "doc_auroc": doc_auroc(docs_v, zv["owner"], s)}
+        log(name, json.dumps({k_: round(v, 4) for k_, v in res[name].items()}))
+    write_json(os.path.join(WORK, "transfer_probe_layers.json"), res)
+
+
 def zeroshot(a):
     from engine_cli import score_cli
     from evaluate import LODO_DOMAINS, lm_sums
@@ -324,10 +374,11 @@ def main():
                    "train/work/corpus_full_val.jsonl, texts the LM never trained on) to the human train sentences")
     sub.add_parser("head")
     sub.add_parser("zeroshot")
+    sub.add_parser("layers")
     p = sub.add_parser("ood")
     p.add_argument("--domain", required=True)
     a = ap.parse_args()
-    {"adversarial": adversarial, "head": head, "zeroshot": zeroshot, "ood": ood}[a.cmd](a)
+    {"adversarial": adversarial, "head": head, "zeroshot": zeroshot, "ood": ood, "layers": layers}[a.cmd](a)
 
 
 if __name__ == "__main__":
