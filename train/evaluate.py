@@ -7,6 +7,7 @@ fetched into train/work/npm; none of them is in pretraining or detector training
 
   python3 train/evaluate.py [--model models/telltale-small.ttm] [--quick] [--skip-baselines]
                             [--skip-leave-outs] [--leave-out-only] [--two-sample-only] [--page-labels-only]
+                            [--tfidf-only]
                             [--leave-out-dir train/work] [--carry REPORT]
                             [--out models/eval-report.json]
 
@@ -33,14 +34,14 @@ from sklearn.metrics import roc_auc_score, roc_curve
 
 from common import ROOT, TRAIN_HINT, WORK, clean, log, write_json
 from engine_cli import human_summary, machine_anywhere, rnd, score_cli
-from data import assign_splits, excluded_domains, load_all
+from data import assign_splits, left_out, load_all
 from detector import detector_docs, doc_sentences, sample_docs
 from features import n_words
 from mmd_reference import null_p_value
 from ttm import read_ttm
 
 SHIPPED_REPORT = os.path.join(ROOT, "models", "eval-report.json")
-MERGE_PARTS = ("--two-sample-only", "--page-labels-only", "--leave-out-only")  # recompute one part of --out
+MERGE_PARTS = ("--two-sample-only", "--page-labels-only", "--leave-out-only", "--tfidf-only")  # recompute one part of --out
 LODO_DOMAINS = ["xsum", "writing", "squad", "pubmed"]
 LOGO_GENERATORS = ["gpt-3.5-turbo", "gpt-4", "claude-3-opus", "gemini-1.0-pro", "palm-2", "gpt-neox-20b"]
 
@@ -124,18 +125,19 @@ def calibration(docs, res):
     return out
 
 
+def groups(docs, key):
+    """Per value of key (domain / generator), sorted: (value, indices of the machine texts of that value
+    and of the human texts of the same domains)."""
+    for v in sorted({d[key] for d in docs if d["label"] == 1}):
+        mi = [i for i, d in enumerate(docs) if d["label"] == 1 and d[key] == v]
+        doms = {docs[i]["domain"] for i in mi}
+        yield v, [i for i, d in enumerate(docs) if d["label"] == 0 and d["domain"] in doms] + mi
+
+
 def breakdown(docs, res, key):
     """Per value of key (domain / generator): machine texts of that value vs the human texts of the
     same domains."""
-    out = {}
-    vals = sorted({d[key] for d in docs if d["label"] == 1})
-    for v in vals:
-        mi = [i for i, d in enumerate(docs) if d["label"] == 1 and d[key] == v]
-        doms = {docs[i]["domain"] for i in mi}
-        hi = [i for i, d in enumerate(docs) if d["label"] == 0 and d["domain"] in doms]
-        idx = hi + mi
-        out[v] = doc_metrics([docs[i] for i in idx], [res[i] for i in idx])
-    return out
+    return {v: doc_metrics([docs[i] for i in idx], [res[i] for i in idx]) for v, idx in groups(docs, key)}
 
 
 def page_labels(docs, res):
@@ -242,6 +244,33 @@ def rejected(results, k):
     return (rnd(np.mean(r)) if r else None), len(r)
 
 
+def two_sample_sets(test, k, q):
+    """The sets of k sentences the paragraph test is measured on, drawn once for telltale and the
+    TF-IDF baseline → {kind: {"human": texts, "human_docs": their docs (one_text only), "machine":
+    {generator: texts}}}; pooled also has "more_human" (1,000 more sets of test human sentences) and
+    "untouched_human" (1,000 from the human texts no tool had paraphrased or perturbed)."""
+    hum = [d for d in test if d["label"] == 0]
+    gens = defaultdict(list)
+    for d in test:
+        if d["label"] == 1:
+            gens[d["generator"]].append(d)
+    n_sets = int(100 * q) + 10
+    texts, docs = first_sentences(hum, k, int(600 * q) + 20, seed=30 + k)
+    one = {"human": texts, "human_docs": docs, "machine": {}}
+    pooled = {"human": sentence_sets(hum, k, n_sets, seed=10 + k), "human_docs": None, "machine": {},
+              "more_human": sentence_sets(hum, k, int(1000 * q), seed=60 + k),
+              "untouched_human": sentence_sets([d for d in hum if d["attack"] is None], k, int(1000 * q), seed=70 + k)}
+    for g, ds in sorted(gens.items()):
+        one["machine"][g] = first_sentences(ds, k, max(10, n_sets // 3), 40 + k)[0]
+        pooled["machine"][g] = sentence_sets(ds, k, max(10, n_sets // 3), 20 + k)
+    return {"one_text": one, "pooled": pooled}
+
+
+def pooled_null_sets(val_human, k, q):
+    """The sets of a null of pooled human sets: sets of k sentences drawn from the validation human texts."""
+    return sentence_sets(val_human, k, int(2000 * q), seed=50 + k)
+
+
 def two_sample(model, test, q, val_human, res):
     """The paragraph test at α = 0.05 on sets of 5 and 10 test sentences: type-I error on human sets,
     power on machine sets, per generator. one_text: the first k sentences of one text (type-I also
@@ -257,26 +286,16 @@ def two_sample(model, test, q, val_human, res):
     null = read_ttm(model)[0]["calibration"].get("null")
     out = {"test": "human_null" if null else "permutation",
            "null_source": null.get("source") if null else None}
-    hum = [d for d in test if d["label"] == 0]
-    gens = defaultdict(list)
-    for d in test:
-        if d["label"] == 1:
-            gens[d["generator"]].append(d)
     for k in (5, 10):
-        n_sets = int(100 * q) + 10
-        draw = {"one_text": lambda ds, cap, seed: first_sentences(ds, k, cap, seed)[0],
-                "pooled": lambda ds, cap, seed: sentence_sets(ds, k, cap, seed)}
+        sets = two_sample_sets(test, k, q)
         pooled_row = None
         if val_human:
-            v = [x["mmd2_mp"] for x in score_cli(model, sentence_sets(val_human, k, int(2000 * q), seed=50 + k))
-                 if x["n_sentences"] == k]
+            v = [x["mmd2_mp"] for x in score_cli(model, pooled_null_sets(val_human, k, q)) if x["n_sentences"] == k]
             pooled_row = np.sort(np.array(v, dtype=np.float32))
         for kind in ("one_text", "pooled"):
-            if kind == "one_text":
-                texts, docs = first_sentences(hum, k, int(600 * q) + 20, seed=30 + k)
-            else:
-                texts, docs = sentence_sets(hum, k, n_sets, seed=10 + k), None
-            rh = score_cli(model, texts)
+            st = sets[kind]
+            docs = st["human_docs"]
+            rh = score_cli(model, st["human"])
             row = dict(zip(("type1_error_human", "n_human_sets"), rejected(rh, k)))
             if docs:
                 row["type1_per_domain"] = {}
@@ -284,8 +303,7 @@ def two_sample(model, test, q, val_human, res):
                     rate, n = rejected([x for d, x in zip(docs, rh) if d["domain"] == dom], k)
                     row["type1_per_domain"][dom] = {"type1_error_human": rate, "n": n}
             pw, rm = {}, {}
-            for g, ds in sorted(gens.items()):
-                ms = draw[kind](ds, max(10, n_sets // 3), 40 + k if kind == "one_text" else 20 + k)
+            for g, ms in st["machine"].items():
                 if ms:
                     rm[g] = score_cli(model, ms)
                     rate, n = rejected(rm[g], k)
@@ -298,10 +316,10 @@ def two_sample(model, test, q, val_human, res):
                                        for x in results if x["n_sentences"] == k]
                 pp = {g: rnd(np.mean(v)) for g, v in ((g, rej(r)) for g, r in rm.items()) if v}
                 # the type-I error on more human sets than the row above draws: a rate near α needs them
-                th = rej(score_cli(model, sentence_sets(hum, k, int(1000 * q), seed=60 + k)))
+                th = rej(score_cli(model, st["more_human"]))
                 # and on sets from the human texts no tool had paraphrased or perturbed: the test sample
                 # holds a larger share of those (DetectRL attacks) than the validation texts of the null
-                tu = rej(score_cli(model, sentence_sets([d for d in hum if d["attack"] is None], k, int(1000 * q), seed=70 + k)))
+                tu = rej(score_cli(model, st["untouched_human"]))
                 row["pooled_null"] = {"null": f"{len(pooled_row)} sets of {k} sentences drawn from the "
                                       f"{len(val_human)} validation human texts",
                                       "type1_error_human": rnd(np.mean(th)), "n_human_sets": len(th),
@@ -334,19 +352,116 @@ def sentence_sets(docs, k, n_sets, seed):
 
 # ---- baselines ---------------------------------------------------------------------------------
 
-def tfidf_baseline(recs, test_docs, exclude_domain=None):
+def tfidf_fit(recs, exclude_domain=None, exclude_generator=None):
+    """The TF-IDF baseline of the issue (character 1–4-grams, logistic regression) trained on the
+    train split's balanced sample, without a left-out domain or generator → (score, threshold):
+    score(texts) → P(machine) per text; threshold: its 2 %-false-positive point on its training
+    texts, as FINDINGS.md sets it."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
-    out = excluded_domains(exclude_domain)
-    tr = sample_docs([r for r in recs if r["domain"] not in out], "train", 60, 600, seed=1)
+    tr = sample_docs([r for r in recs if not left_out(r, exclude_domain, exclude_generator)], "train", 60, 600, seed=1)
     vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), min_df=3, max_features=300000, sublinear_tf=True)
     X = vec.fit_transform([r["text"] for r in tr])
     y = np.array([r["label"] for r in tr])
     clf = LogisticRegression(C=4.0, max_iter=2000).fit(X, y)
     ptr = clf.predict_proba(X)[:, 1]
-    thr = float(np.quantile(ptr[y == 0], 0.98))  # 2 % false positives in training, as FINDINGS.md
-    s = clf.predict_proba(vec.transform([d["text"] for d in test_docs]))[:, 1]
-    return s, thr
+    thr = float(np.quantile(ptr[y == 0], 0.98))
+    return (lambda texts: clf.predict_proba(vec.transform(texts))[:, 1] if len(texts) else np.zeros(0)), thr
+
+
+def tfidf_two_sample(model, score, test, q, val_human):
+    """The TF-IDF baseline as the statistic of the paragraph test, on the sets telltale's test is
+    measured on (two_sample_sets; a set counts when the engine splits it into exactly k sentences, as
+    for telltale): its score of the joined set against a null of validation human texts' first k
+    sentences (one_text) or of pooled validation human sets (pooled, the same draw as telltale's
+    pooled null); p = (1 + #{null ≥ score}) / (1 + n), α = 0.05."""
+    out = {}
+    for k in (5, 10):
+        sets = two_sample_sets(test, k, q)
+        counted = lambda texts: [t for t, x in zip(texts, score_cli(model, texts)) if x["n_sentences"] == k]
+        for kind in ("one_text", "pooled"):
+            st = sets[kind]
+            if kind == "one_text":
+                null = np.sort(score(first_sentences(val_human, k, len(val_human), seed=80 + k)[0]))
+                row = {"null": f"the first {k} sentences of {len(null)} validation human texts"}
+            else:
+                null = np.sort(score(pooled_null_sets(val_human, k, q)))
+                row = {"null": f"{len(null)} sets of {k} sentences drawn from the validation human texts"}
+            rej = lambda texts: [(1 + (len(null) - np.searchsorted(null, v, "left"))) / (1 + len(null)) <= 0.05
+                                 for v in score(texts)]
+            # type-I error: one_text on telltale's human sets (per domain too), pooled on the 1,000 sets
+            # telltale's pooled null is checked on, and on those of untouched human texts
+            if kind == "one_text":
+                keep = [i for i, x in enumerate(score_cli(model, st["human"])) if x["n_sentences"] == k]
+                rh = rej([st["human"][i] for i in keep])
+                docs = [st["human_docs"][i] for i in keep]
+                row["type1_per_domain"] = {dom: {"type1_error_human": rnd(np.mean(v)), "n": len(v)} for dom, v in
+                                           ((dom, [r for d, r in zip(docs, rh) if d["domain"] == dom])
+                                            for dom in sorted({d["domain"] for d in docs}))}
+            else:
+                rh, untouched = rej(counted(st["more_human"])), rej(counted(st["untouched_human"]))
+                row.update(type1_error_human_untouched=rnd(np.mean(untouched)), n_untouched_sets=len(untouched))
+            row.update(type1_error_human=rnd(np.mean(rh)), n_human_sets=len(rh))
+            pw = {g: rnd(np.mean(r)) for g, r in ((g, rej(counted(ms))) for g, ms in st["machine"].items() if ms) if r}
+            row["power_per_generator"] = pw
+            row["power_mean"] = rnd(np.mean(list(pw.values())))
+            out[f"{kind}_sets_of_{k}"] = row
+    return out
+
+
+def tfidf_beside(model, recs, test, res, q, val_human, unseen):
+    """The TF-IDF baseline beside each of telltale's numbers, on the same texts: document AUROC pooled,
+    per domain and per generator, the fast-detect-gpt sets, sentence AUROC on the sentences the engine
+    scored (res: its results with --sentences; the document-trained model applied to each sentence),
+    the paragraph test (tfidf_two_sample), false positives on the unseen human sources (unseen: their
+    texts) and on each domain's human texts at its own threshold, leave-one-domain-out (the four of
+    LODO_DOMAINS) and leave-one-generator-out (every generator of the test sample: each a model
+    trained without it, tested on its texts against the human texts of its domains)."""
+    y = np.array([d["label"] for d in test])
+    score, thr = tfidf_fit(recs)
+    s = score([d["text"] for d in test])
+    fpr = lambda sc, yy, t: rnd(((sc >= t) & (yy == 0)).sum() / max((yy == 0).sum(), 1))
+    out = {"auroc": rnd(auroc(y, s)), "tpr_at_1pct_fpr": rnd(tpr_at_fpr(y, s)), "threshold": rnd(thr),
+           "fpr_at_2pct_train_threshold": fpr(s, y, thr), "tpr_at_2pct_train_threshold": rnd(((s >= thr) & (y == 1)).sum() / (y == 1).sum()),
+           "per_domain_auroc": {}, "per_domain_fpr": {}}
+    for dom in sorted({d["domain"] for d in test}):
+        idx = [i for i, d in enumerate(test) if d["domain"] == dom]
+        out["per_domain_auroc"][dom] = rnd(auroc(y[idx], s[idx]))
+        if (y[idx] == 0).any():
+            out["per_domain_fpr"][dom] = fpr(s[idx], y[idx], thr)
+    out["per_generator_auroc"] = {g: rnd(auroc(y[idx], s[idx])) for g, idx in groups(test, "generator")}
+    fdg = [i for i, d in enumerate(test) if d["source"] == "fast-detect-gpt"]
+    out["fast_detect_gpt_sets"] = {"pooled": rnd(auroc(y[fdg], s[fdg])),
+                                   "per_generator": {g: rnd(auroc(y[fdg][idx], s[fdg][idx]))
+                                                     for g, idx in groups([test[i] for i in fdg], "generator")}}
+    sent, ys = [], []
+    for d, r in zip(test, res):
+        raw = d["text"].encode("utf-8")
+        for x in r.get("sentences") or []:
+            if x.get("raw") is not None:
+                sent.append(raw[x["start"]:x["end"]].decode("utf-8", errors="replace"))
+                ys.append(d["label"])
+    out["sentence"] = {"n_sentences": len(sent), "auroc": rnd(auroc(ys, score(sent)))}
+    log(f"  tf-idf: document AUROC {out['auroc']}, sentence AUROC {out['sentence']['auroc']}")
+    out["two_sample_test"] = tfidf_two_sample(model, score, test, q, val_human)
+    out["unseen_human_sources"] = {name: {"n": len(texts), "fpr_at_2pct_train_threshold": rnd(np.mean(score(texts) >= thr))}
+                                   for name, texts in unseen.items()}
+    lodo = {}
+    for dom in LODO_DOMAINS:
+        idx = [i for i, d in enumerate(test) if d["domain"] == dom]
+        sc, t = tfidf_fit(recs, exclude_domain=dom)
+        sd = sc([test[i]["text"] for i in idx])
+        lodo[dom] = {"auroc": rnd(auroc(y[idx], sd)), "fpr_at_2pct_train_threshold": fpr(sd, y[idx], t)}
+    out["leave_one_domain_out"] = lodo
+    logo = {}
+    for g, idx in groups(test, "generator"):
+        sc, t = tfidf_fit(recs, exclude_generator=g)
+        sg = sc([test[i]["text"] for i in idx])
+        logo[g] = {"auroc": rnd(auroc(y[idx], sg)), "fpr_at_2pct_train_threshold": fpr(sg, y[idx], t),
+                   "n_docs": len(idx)}
+        log(f"  tf-idf without {g}: AUROC {logo[g]['auroc']}")
+    out["leave_one_generator_out"] = logo
+    return out
 
 
 def lm_sums(docs):
@@ -398,7 +513,7 @@ def preflight(a):
         sys.exit(f"evaluate: {a.part} merges into an existing report, and {a.out} does not exist")
     if a.part and a.carry:
         sys.exit(f"evaluate: --carry goes with a whole run that skips parts, not with {a.part}")
-    if a.part in ("--two-sample-only", "--page-labels-only"):
+    if a.part in ("--two-sample-only", "--page-labels-only", "--tfidf-only"):
         return {}
     if a.part in ("--leave-out-only", "--leave-out-val"):
         present, missing = leave_out_models(a.leave_out_dir)
@@ -454,6 +569,9 @@ def main():
     ap.add_argument("--page-labels-only", action="store_true",
                     help="only the share of texts the page would show as `machine` anywhere, merged into an "
                     "existing --out report of the same model")
+    ap.add_argument("--tfidf-only", action="store_true",
+                    help="only the TF-IDF baseline (beside every number of telltale's), merged into an existing "
+                    "--out report of the same model; the zero-shot baselines stay as they are")
     ap.add_argument("--carry", metavar="REPORT",
                     help="with --skip-baselines / --skip-leave-outs: copy those sections from REPORT (the same test "
                     "documents; they do not depend on --model) and say so in the report's \"carried\"; then --out "
@@ -467,7 +585,8 @@ def main():
                     "written to JSON: for choosing a training recipe without the test split")
     a = ap.parse_args()
     modes = [f for f, on in (("--leave-out-only", a.leave_out_only), ("--two-sample-only", a.two_sample_only),
-                             ("--page-labels-only", a.page_labels_only), ("--leave-out-val", a.leave_out_val)) if on]
+                             ("--page-labels-only", a.page_labels_only), ("--tfidf-only", a.tfidf_only),
+                             ("--leave-out-val", a.leave_out_val)) if on]
     if len(modes) > 1:
         sys.exit(f"evaluate: {' and '.join(modes)} each measure one part; give one of them")
     a.part = modes[0] if modes else None
@@ -487,16 +606,25 @@ def main():
     test = sample_docs(recs, "test", per_gen=max(2, int(15 * q)), per_human_domain=int(120 * q), seed=4)
     log(f"test docs: {len(test)} ({sum(d['label'] == 0 for d in test)} human)")
     val_human = [r for r in recs if r["split"] == "val" and r["label"] == 0]
-    if a.two_sample_only or a.page_labels_only:
+    if a.two_sample_only or a.page_labels_only or a.tfidf_only:
         report = json.load(open(a.out))
         if report.get("model") != os.path.relpath(a.model, ROOT) or report.get("n_test_docs") != len(test):
             sys.exit(f"evaluate: {a.out} is the report of {report.get('model')} on {report.get('n_test_docs')} "
                      f"documents, not of {os.path.relpath(a.model, ROOT)} on {len(test)}: nothing merged")
-        res = score_cli(a.model, [d["text"] for d in test], paragraphs=a.page_labels_only)
+        res = score_cli(a.model, [d["text"] for d in test], paragraphs=a.page_labels_only, sentences=a.tfidf_only)
         if a.two_sample_only:
             report["two_sample_test"] = two_sample(a.model, test, q, val_human, res)
-        else:
+        elif a.page_labels_only:
             report["page_labels"] = page_labels(test, res)
+        else:
+            if "baselines" not in report:
+                sys.exit(f"evaluate: {a.out} has no baselines section to put the TF-IDF baseline in: run without --tfidf-only")
+            report["baselines"]["tfidf_char14_lr"] = tfidf_beside(a.model, recs, test, res, q, val_human,
+                                                                  unseen_human_sources(n=int(150 * q) + 10))
+            where = report.get("carried", {}).get("baselines")
+            if where and not where.startswith("the zero-shot baselines only: "):
+                report["carried"]["baselines"] = (f"the zero-shot baselines only: {where}; tfidf_char14_lr "
+                                                  "measured by --tfidf-only on this report's test documents")
         write_json(a.out, report)
         summary(report)
         return
@@ -536,13 +664,13 @@ def main():
     report["two_sample_test"] = two_sample(a.model, test, q, val_human, res)
 
     # unseen human sources (never in pretraining or detector training)
-    report["unseen_human_sources"] = {name: human_summary(score_cli(a.model, texts))
-                                      for name, texts in unseen_human_sources(n=int(150 * q) + 10).items()}
+    unseen = unseen_human_sources(n=int(150 * q) + 10)
+    report["unseen_human_sources"] = {name: human_summary(score_cli(a.model, texts)) for name, texts in unseen.items()}
 
     if not a.skip_leave_outs:
         leave_outs(report, test, a.leave_out_dir)
     if not a.skip_baselines:
-        report["baselines"] = baselines(recs, test)
+        report["baselines"] = baselines(a.model, recs, test, res, q, val_human, unseen)
     if a.carry:
         carry(report, carried)
     write_json(a.out, report)
@@ -604,33 +732,16 @@ def leave_outs(report, test, folder=WORK):
         m = os.path.join(folder, f"logo_{g}.ttm")
         if not os.path.exists(m):
             continue
-        mi = [i for i, d in enumerate(test) if d["label"] == 1 and d["generator"] == g]
-        doms = {test[i]["domain"] for i in mi}
-        hi = [i for i, d in enumerate(test) if d["label"] == 0 and d["domain"] in doms]
-        r = score_cli(m, [test[i]["text"] for i in hi + mi])
-        logo[g] = doc_metrics([test[i] for i in hi + mi], r)
+        idx = dict(groups(test, "generator"))[g]
+        logo[g] = doc_metrics([test[i] for i in idx], score_cli(m, [test[i]["text"] for i in idx]))
     report["leave_one_generator_out"] = logo
 
 
-def baselines(recs, test):
-    """TF-IDF and zero-shot baselines on the same test texts."""
-    base = {}
-    y = np.array([d["label"] for d in test])
-    s, thr = tfidf_baseline(recs, test)
-    base["tfidf_char14_lr"] = {"auroc": rnd(auroc(y, s)), "tpr_at_1pct_fpr": rnd(tpr_at_fpr(y, s)),
-                               "fpr_at_2pct_train_threshold": rnd(((s >= thr) & (y == 0)).sum() / (y == 0).sum()),
-                               "per_domain_auroc": {}}
-    for dom in sorted({d["domain"] for d in test}):
-        idx = [i for i, d in enumerate(test) if d["domain"] == dom]
-        base["tfidf_char14_lr"]["per_domain_auroc"][dom] = rnd(auroc(y[idx], s[idx]))
-    lodo_b = {}
-    for dom in LODO_DOMAINS:
-        idx = [i for i, d in enumerate(test) if d["domain"] == dom]
-        sd, thr = tfidf_baseline(recs, [test[i] for i in idx], exclude_domain=dom)
-        lodo_b[dom] = {"auroc": rnd(auroc(y[idx], sd)),
-                       "fpr_at_2pct_train_threshold": rnd(((sd >= thr) & (y[idx] == 0)).sum() / max((y[idx] == 0).sum(), 1))}
-    base["tfidf_char14_lr"]["leave_one_domain_out"] = lodo_b
+def baselines(model, recs, test, res, q, val_human, unseen):
+    """TF-IDF (beside every number of telltale's, tfidf_beside) and zero-shot baselines on the same test texts."""
+    base = {"tfidf_char14_lr": tfidf_beside(model, recs, test, res, q, val_human, unseen)}
     log("  tf-idf baseline done")
+    y = np.array([d["label"] for d in test])
     zs = zero_shot_scores(test)
     for k, v in zs.items():
         base[f"zero_shot_{k}"] = {"auroc": rnd(auroc(y, v)), "per_domain_auroc": {
@@ -695,8 +806,15 @@ def summary(r):
               f"test rejects {v.get('test_rejects')} of {v.get('n_tested')} tested")
     b = r.get("baselines", {})
     if b:
-        print(f"baseline tf-idf AUROC {b['tfidf_char14_lr']['auroc']}; LODO "
-              f"{ {k: v['auroc'] for k, v in b['tfidf_char14_lr']['leave_one_domain_out'].items()} }")
+        t = b["tfidf_char14_lr"]
+        print(f"baseline tf-idf AUROC {t['auroc']}; LODO { {k: v['auroc'] for k, v in t['leave_one_domain_out'].items()} }")
+        if "sentence" in t:
+            print(f"  tf-idf sentence AUROC {t['sentence']['auroc']}; fast-detect-gpt sets {t['fast_detect_gpt_sets']['pooled']}; "
+                  f"unseen human FPR { {k: v['fpr_at_2pct_train_threshold'] for k, v in t['unseen_human_sources'].items()} }")
+            for k, v in t["two_sample_test"].items():
+                print(f"  tf-idf as the test's statistic, {k:18s} mean power {v['power_mean']}, type-I error "
+                      f"{v['type1_error_human']} ({v['n_human_sets']} human sets)")
+            print("  tf-idf LOGO: " + ", ".join(f"{k} {v['auroc']}" for k, v in t["leave_one_generator_out"].items()))
         for k in ("zero_shot_loglik", "zero_shot_logrank", "zero_shot_fastdetect"):
             print(f"baseline {k} AUROC {b[k]['auroc']}")
     for sec, where in r.get("carried", {}).items():
