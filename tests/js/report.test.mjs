@@ -133,3 +133,53 @@ test('model card quotes the shipped model file: its label thresholds', () => {
   assertQuotes(m[1], t.human_below, 'human threshold', 'the model file');
   assertQuotes(m[2], t.machine_above, 'machine threshold', 'the model file');
 });
+
+// The issue asks for the TF-IDF baseline beside every number; the card's side-by-side table must quote
+// the report's numbers for both detectors, row by row (a rerun that moves one shows here).
+test('model card quotes the report: the TF-IDF baseline beside telltale, row by row', () => {
+  const r = JSON.parse(reportText);
+  const t = r.baselines.tfidf_char14_lr;
+  const section = card.slice(card.indexOf('### Baselines on the same test documents'), card.indexOf('## What was tried'));
+  const numbers = (cell) => cell.match(/[0-9]+(?:\.[0-9]+)?/g) || [];
+  const check = (label, telltale, tfidf, scale = 1) => {
+    const line = section.split('\n').find((l) => l.startsWith(`| ${label}`));
+    assert.ok(line, `the card's baseline table lost its row "${label}"`);
+    const cells = line.split('|').slice(2, 4).map(numbers);
+    for (const [got, want, who] of [[cells[0], telltale, 'telltale'], [cells[1], tfidf, 'TF-IDF']]) {
+      assert.equal(got.length, want.length, `${label}, ${who}: ${got.length} numbers in the card, ${want.length} in the report`);
+      got.forEach((w, i) => assertQuotes(w, scale * want[i], `${label}, ${who}`));
+    }
+  };
+  const ts = r.two_sample_test;
+  const tt = t.two_sample_test;
+  const fdg = r.fast_detect_gpt_sets;
+  const unseen = Object.keys(r.unseen_human_sources);
+  const lodo = ['xsum', 'writing', 'squad', 'pubmed'];
+  const logo = ['gpt-3.5-turbo', 'gpt-4', 'claude-3-opus', 'gemini-1.0-pro', 'palm-2', 'gpt-neox-20b'];
+  check('document AUROC, pooled', [r.document.auroc], [t.auroc]);
+  check('TPR at 1 % FPR', [r.document.tpr_at_1pct_fpr], [t.tpr_at_1pct_fpr]);
+  check('human texts flagged', [r.document.fpr_default], [t.fpr_at_2pct_train_threshold], 100);
+  check('machine texts flagged', [r.document.tpr_default], [t.tpr_at_2pct_train_threshold], 100);
+  check('fast-detect-gpt sets: gpt-3.5-turbo / gpt-4', [fdg.per_generator['gpt-3.5-turbo'].auroc, fdg.per_generator['gpt-4'].auroc],
+    [t.fast_detect_gpt_sets.per_generator['gpt-3.5-turbo'], t.fast_detect_gpt_sets.per_generator['gpt-4']]);
+  check('fast-detect-gpt sets, pooled', [fdg.pooled.auroc], [t.fast_detect_gpt_sets.pooled]);
+  check('sentence AUROC', [r.sentence.auroc], [t.sentence.auroc]);
+  check('paragraph test, first 5 / 10 sentences', [ts.one_text_sets_of_5.power_mean, ts.one_text_sets_of_10.power_mean],
+    [tt.one_text_sets_of_5.power_mean, tt.one_text_sets_of_10.power_mean]);
+  check('its type-I error on human texts', [ts.one_text_sets_of_5.type1_error_human, ts.one_text_sets_of_10.type1_error_human],
+    [tt.one_text_sets_of_5.type1_error_human, tt.one_text_sets_of_10.type1_error_human]);
+  const p5 = ts.pooled_sets_of_5.pooled_null;
+  const p10 = ts.pooled_sets_of_10.pooled_null;
+  check('pooled sets of 5 / 10 against a null of pooled sets: power', [p5.power_mean, p10.power_mean],
+    [tt.pooled_sets_of_5.power_mean, tt.pooled_sets_of_10.power_mean]);
+  check('their type-I error', [p5.type1_error_human, p10.type1_error_human, p5.type1_error_human_untouched, p10.type1_error_human_untouched],
+    [tt.pooled_sets_of_5.type1_error_human, tt.pooled_sets_of_10.type1_error_human,
+      tt.pooled_sets_of_5.type1_error_human_untouched, tt.pooled_sets_of_10.type1_error_human_untouched]);
+  check('unseen human sources flagged', unseen.map((k) => r.unseen_human_sources[k].fpr_default),
+    unseen.map((k) => t.unseen_human_sources[k].fpr_at_2pct_train_threshold), 100);
+  check('leave one domain out, AUROC', lodo.map((d) => r.leave_one_domain_out[d].auroc), lodo.map((d) => t.leave_one_domain_out[d].auroc));
+  check('the same, the left-out domain', lodo.map((d) => r.leave_one_domain_out[d].fpr_default),
+    lodo.map((d) => t.leave_one_domain_out[d].fpr_at_2pct_train_threshold), 100);
+  check('leave one generator out, AUROC', logo.map((g) => r.leave_one_generator_out[g].auroc),
+    logo.map((g) => t.leave_one_generator_out[g].auroc));
+});
