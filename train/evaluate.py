@@ -245,8 +245,8 @@ def rejected(results, k):
 
 
 def two_sample_sets(test, k, q):
-    """The sets of k sentences the paragraph test is measured on, drawn once for telltale and the
-    TF-IDF baseline → {kind: {"human": texts, "human_docs": their docs (one_text only), "machine":
+    """The sets of k sentences the paragraph test is measured on, the same for telltale and the TF-IDF
+    baseline (scored_sets scores them once for both) → {kind: {"human": texts, "human_docs": their docs (one_text only), "machine":
     {generator: texts}}}; pooled also has "more_human" (1,000 more sets of test human sentences) and
     "untouched_human" (1,000 from the human texts no tool had paraphrased or perturbed)."""
     hum = [d for d in test if d["label"] == 0]
@@ -271,31 +271,54 @@ def pooled_null_sets(val_human, k, q):
     return sentence_sets(val_human, k, int(2000 * q), seed=50 + k)
 
 
-def two_sample(model, test, q, val_human, res):
-    """The paragraph test at α = 0.05 on sets of 5 and 10 test sentences: type-I error on human sets,
-    power on machine sets, per generator. one_text: the first k sentences of one text (type-I also
-    per domain); pooled: k sentences drawn from all of a population's texts (the MMD-MP paper's
-    setting). The engine's p-value compares a set with one-text human sets (its human null), which
-    vary more than pooled ones, so for pooled sets it is conservative; with val_human (validation
-    human texts) the pooled sets are also tested against a null of their own kind: 2,000 sets of k
-    sentences drawn from those texts, the same statistic (mmd2_mp), p = (1 + #{null ≥ it}) / (1 + n);
-    its type-I error on 1,000 pooled sets of test human sentences, and on 1,000 from the human texts
-    no tool had paraphrased or perturbed. As everywhere here, a set counts
-    only when the engine splits it into exactly k sentences. res: the engine's results for the test
-    documents, for the test on whole human documents."""
+def _map_texts(x, f):
+    """x with every list of texts in it (not human_docs) replaced by f(that list); dicts walked in order."""
+    if isinstance(x, dict):
+        return {key: v if key == "human_docs" else _map_texts(v, f) for key, v in x.items()}
+    return f(x) if isinstance(x, list) else x
+
+
+def scored_sets(model, test, q, val_human):
+    """The paragraph test's sets for k = 5 and 10 (two_sample_sets; with val_human, "pooled_null":
+    pooled_null_sets), scored by the engine once for telltale's test and the TF-IDF baseline's →
+    {k: the same structure, each list of texts a list of (text, the engine's result)}."""
+    draws = {k: {**two_sample_sets(test, k, q), **({"pooled_null": pooled_null_sets(val_human, k, q)} if val_human else {})}
+             for k in (5, 10)}
+    flat = []
+    _map_texts(draws, flat.extend)
+    pairs = iter(zip(flat, score_cli(model, flat)))
+    return _map_texts(draws, lambda texts: [next(pairs) for _ in texts])
+
+
+def results(pairs):
+    return [x for _, x in pairs]
+
+
+def two_sample(model, test, scored, val_human, res):
+    """The paragraph test at α = 0.05 on sets of 5 and 10 test sentences (scored: scored_sets): type-I
+    error on human sets, power on machine sets, per generator. one_text: the first k sentences of one
+    text (type-I also per domain); pooled: k sentences drawn from all of a population's texts (the
+    MMD-MP paper's setting). The engine's p-value compares a set with one-text human sets (its human
+    null), which vary more than pooled ones, so for pooled sets it is conservative; with val_human
+    (validation human texts) the pooled sets are also tested against a null of their own kind: 2,000
+    sets of k sentences drawn from those texts, the same statistic (mmd2_mp), p = (1 + #{null ≥ it}) /
+    (1 + n); its type-I error on 1,000 pooled sets of test human sentences, and on 1,000 from the human
+    texts no tool had paraphrased or perturbed. As everywhere here, a set counts only when the engine
+    splits it into exactly k sentences. res: the engine's results for the test documents, for the test
+    on whole human documents."""
     null = read_ttm(model)[0]["calibration"].get("null")
     out = {"test": "human_null" if null else "permutation",
            "null_source": null.get("source") if null else None}
     for k in (5, 10):
-        sets = two_sample_sets(test, k, q)
+        sets = scored[k]
         pooled_row = None
-        if val_human:
-            v = [x["mmd2_mp"] for x in score_cli(model, pooled_null_sets(val_human, k, q)) if x["n_sentences"] == k]
+        if "pooled_null" in sets:
+            v = [x["mmd2_mp"] for x in results(sets["pooled_null"]) if x["n_sentences"] == k]
             pooled_row = np.sort(np.array(v, dtype=np.float32))
         for kind in ("one_text", "pooled"):
             st = sets[kind]
             docs = st["human_docs"]
-            rh = score_cli(model, st["human"])
+            rh = results(st["human"])
             row = dict(zip(("type1_error_human", "n_human_sets"), rejected(rh, k)))
             if docs:
                 row["type1_per_domain"] = {}
@@ -305,21 +328,21 @@ def two_sample(model, test, q, val_human, res):
             pw, rm = {}, {}
             for g, ms in st["machine"].items():
                 if ms:
-                    rm[g] = score_cli(model, ms)
+                    rm[g] = results(ms)
                     rate, n = rejected(rm[g], k)
                     if n:
                         pw[g] = rate
             row["power_per_generator"] = pw
             row["power_mean"] = rnd(np.mean(list(pw.values())))
             if kind == "pooled" and pooled_row is not None:
-                rej = lambda results: [null_p_value([k], [pooled_row], k, x["mmd2_mp"]) <= 0.05
-                                       for x in results if x["n_sentences"] == k]
+                rej = lambda rs: [null_p_value([k], [pooled_row], k, x["mmd2_mp"]) <= 0.05
+                                  for x in rs if x["n_sentences"] == k]
                 pp = {g: rnd(np.mean(v)) for g, v in ((g, rej(r)) for g, r in rm.items()) if v}
                 # the type-I error on more human sets than the row above draws: a rate near α needs them
-                th = rej(score_cli(model, st["more_human"]))
+                th = rej(results(st["more_human"]))
                 # and on sets from the human texts no tool had paraphrased or perturbed: the test sample
                 # holds a larger share of those (DetectRL attacks) than the validation texts of the null
-                tu = rej(score_cli(model, st["untouched_human"]))
+                tu = rej(results(st["untouched_human"]))
                 row["pooled_null"] = {"null": f"{len(pooled_row)} sets of {k} sentences drawn from the "
                                       f"{len(val_human)} validation human texts",
                                       "type1_error_human": rnd(np.mean(th)), "n_human_sets": len(th),
@@ -369,31 +392,31 @@ def tfidf_fit(recs, exclude_domain=None, exclude_generator=None):
     return (lambda texts: clf.predict_proba(vec.transform(texts))[:, 1] if len(texts) else np.zeros(0)), thr
 
 
-def tfidf_two_sample(model, score, test, q, val_human):
+def tfidf_two_sample(score, scored, val_human):
     """The TF-IDF baseline as the statistic of the paragraph test, on the sets telltale's test is
-    measured on (two_sample_sets; a set counts when the engine splits it into exactly k sentences, as
-    for telltale): its score of the joined set against a null of validation human texts' first k
-    sentences (one_text) or of pooled validation human sets (pooled, the same draw as telltale's
-    pooled null); p = (1 + #{null ≥ score}) / (1 + n), α = 0.05."""
+    measured on (scored: scored_sets; a set counts when the engine split it into exactly k sentences,
+    as for telltale): its score of the joined set against a null of validation human texts' first k
+    sentences (one_text) or of the pooled validation human sets of telltale's pooled null (pooled);
+    p = (1 + #{null ≥ score}) / (1 + n), α = 0.05."""
     out = {}
     for k in (5, 10):
-        sets = two_sample_sets(test, k, q)
-        counted = lambda texts: [t for t, x in zip(texts, score_cli(model, texts)) if x["n_sentences"] == k]
+        sets = scored[k]
+        counted = lambda pairs: [t for t, x in pairs if x["n_sentences"] == k]
         for kind in ("one_text", "pooled"):
             st = sets[kind]
             if kind == "one_text":
                 null = np.sort(score(first_sentences(val_human, k, len(val_human), seed=80 + k)[0]))
                 row = {"null": f"the first {k} sentences of {len(null)} validation human texts"}
             else:
-                null = np.sort(score(pooled_null_sets(val_human, k, q)))
+                null = np.sort(score([t for t, _ in sets["pooled_null"]]))
                 row = {"null": f"{len(null)} sets of {k} sentences drawn from the validation human texts"}
             rej = lambda texts: [(1 + (len(null) - np.searchsorted(null, v, "left"))) / (1 + len(null)) <= 0.05
                                  for v in score(texts)]
             # type-I error: one_text on telltale's human sets (per domain too), pooled on the 1,000 sets
             # telltale's pooled null is checked on, and on those of untouched human texts
             if kind == "one_text":
-                keep = [i for i, x in enumerate(score_cli(model, st["human"])) if x["n_sentences"] == k]
-                rh = rej([st["human"][i] for i in keep])
+                keep = [i for i, (_, x) in enumerate(st["human"]) if x["n_sentences"] == k]
+                rh = rej([st["human"][i][0] for i in keep])
                 docs = [st["human_docs"][i] for i in keep]
                 row["type1_per_domain"] = {dom: {"type1_error_human": rnd(np.mean(v)), "n": len(v)} for dom, v in
                                            ((dom, [r for d, r in zip(docs, rh) if d["domain"] == dom])
@@ -409,11 +432,11 @@ def tfidf_two_sample(model, score, test, q, val_human):
     return out
 
 
-def tfidf_beside(model, recs, test, res, q, val_human, unseen):
+def tfidf_beside(recs, test, res, q, scored, val_human, unseen):
     """The TF-IDF baseline beside each of telltale's numbers, on the same texts: document AUROC pooled,
     per domain and per generator, the fast-detect-gpt sets, sentence AUROC on the sentences the engine
     scored (res: its results with --sentences; the document-trained model applied to each sentence),
-    the paragraph test (tfidf_two_sample), false positives on the unseen human sources (unseen: their
+    the paragraph test on the sets of scored (tfidf_two_sample), false positives on the unseen human sources (unseen: their
     texts) and on each domain's human texts at its own threshold, leave-one-domain-out (the four of
     LODO_DOMAINS) and leave-one-generator-out (every generator of the test sample, with q < 1 those
     of LOGO_GENERATORS: each a model trained without it, tested on its texts against the human texts
@@ -444,7 +467,7 @@ def tfidf_beside(model, recs, test, res, q, val_human, unseen):
                 ys.append(d["label"])
     out["sentence"] = {"n_sentences": len(sent), "auroc": rnd(auroc(ys, score(sent)))}
     log(f"  tf-idf: document AUROC {out['auroc']}, sentence AUROC {out['sentence']['auroc']}")
-    out["two_sample_test"] = tfidf_two_sample(model, score, test, q, val_human)
+    out["two_sample_test"] = tfidf_two_sample(score, scored, val_human)
     out["unseen_human_sources"] = {name: {"n": len(texts), "fpr_at_2pct_train_threshold": rnd(np.mean(score(texts) >= thr))}
                                    for name, texts in unseen.items()}
     lodo = {}
@@ -616,14 +639,14 @@ def main():
                      f"documents, not of {os.path.relpath(a.model, ROOT)} on {len(test)}: nothing merged")
         res = score_cli(a.model, [d["text"] for d in test], paragraphs=a.page_labels_only, sentences=a.tfidf_only)
         if a.two_sample_only:
-            report["two_sample_test"] = two_sample(a.model, test, q, val_human, res)
+            report["two_sample_test"] = two_sample(a.model, test, scored_sets(a.model, test, q, val_human), val_human, res)
         elif a.page_labels_only:
             report["page_labels"] = page_labels(test, res)
         else:
             if "baselines" not in report:
                 sys.exit(f"evaluate: {a.out} has no baselines section to put the TF-IDF baseline in: run without --tfidf-only")
-            report["baselines"]["tfidf_char14_lr"] = tfidf_beside(a.model, recs, test, res, q, val_human,
-                                                                  unseen_human_sources(n=int(150 * q) + 10))
+            report["baselines"]["tfidf_char14_lr"] = tfidf_beside(recs, test, res, q, scored_sets(a.model, test, q, val_human),
+                                                                  val_human, unseen_human_sources(n=int(150 * q) + 10))
             where = report.get("carried", {}).get("baselines")
             if where and not where.startswith("the zero-shot baselines only: "):
                 report["carried"]["baselines"] = (f"the zero-shot baselines only: {where}; tfidf_char14_lr "
@@ -664,7 +687,8 @@ def main():
     log(f"document AUROC {report['document']['auroc']}, sentence AUROC {report['sentence']['auroc']}, "
         f"FPR at default {report['document']['fpr_default']}")
 
-    report["two_sample_test"] = two_sample(a.model, test, q, val_human, res)
+    scored = scored_sets(a.model, test, q, val_human)  # for telltale's test and the TF-IDF baseline's
+    report["two_sample_test"] = two_sample(a.model, test, scored, val_human, res)
 
     # unseen human sources (never in pretraining or detector training)
     unseen = unseen_human_sources(n=int(150 * q) + 10)
@@ -673,7 +697,7 @@ def main():
     if not a.skip_leave_outs:
         leave_outs(report, test, a.leave_out_dir)
     if not a.skip_baselines:
-        report["baselines"] = baselines(a.model, recs, test, res, q, val_human, unseen)
+        report["baselines"] = baselines(recs, test, res, q, scored, val_human, unseen)
     if a.carry:
         carry(report, carried)
     write_json(a.out, report)
@@ -730,19 +754,19 @@ def leave_outs(report, test, folder=WORK):
         r = score_cli(m, [test[i]["text"] for i in idx])
         lodo[dom] = doc_metrics([test[i] for i in idx], r)
     report["leave_one_domain_out"] = lodo
-    logo = {}
+    logo, by_generator = {}, dict(groups(test, "generator"))
     for g in LOGO_GENERATORS:
         m = os.path.join(folder, f"logo_{g}.ttm")
         if not os.path.exists(m):
             continue
-        idx = dict(groups(test, "generator"))[g]
+        idx = by_generator[g]
         logo[g] = doc_metrics([test[i] for i in idx], score_cli(m, [test[i]["text"] for i in idx]))
     report["leave_one_generator_out"] = logo
 
 
-def baselines(model, recs, test, res, q, val_human, unseen):
+def baselines(recs, test, res, q, scored, val_human, unseen):
     """TF-IDF (beside every number of telltale's, tfidf_beside) and zero-shot baselines on the same test texts."""
-    base = {"tfidf_char14_lr": tfidf_beside(model, recs, test, res, q, val_human, unseen)}
+    base = {"tfidf_char14_lr": tfidf_beside(recs, test, res, q, scored, val_human, unseen)}
     log("  tf-idf baseline done")
     y = np.array([d["label"] for d in test])
     zs = zero_shot_scores(test)
