@@ -131,9 +131,10 @@ static tt_detector *open_detector(const options *o) {
     char tried[3][PATH_MAX + 64];
     int nt = 0;
     const char *path = o->model;
+    int from_env = 0;
     if (!path) {
         const char *env = getenv("TELLTALE_MODEL");
-        if (env && *env) path = env;
+        if (env && *env) path = env, from_env = 1;
     }
     if (!path) {
         char exe[PATH_MAX];
@@ -160,7 +161,9 @@ static tt_detector *open_detector(const options *o) {
         return NULL;
     }
     tt_detector *d = tt_detector_open_file(path, err, sizeof err);
-    if (!d) fprintf(stderr, "telltale: cannot open model %s: %s\n", path, err);
+    if (!d && o->model) fprintf(stderr, "telltale: %s\n", err);
+    else if (!d && from_env) fprintf(stderr, "telltale: %s (the path comes from TELLTALE_MODEL)\n", err);
+    else if (!d) fprintf(stderr, "telltale: %s (found there by default; pass --model FILE to use another)\n", err);
     return d;
 }
 
@@ -182,10 +185,14 @@ static char *read_all(const char *name, size_t *len) {
         if (k == 0) break;
         if (n > TT_MAX_TEXT_BYTES) break;
     }
-    int rerr = ferror(f);
+    int rerr = ferror(f), rerr_no = errno;
     if (f != stdin) fclose(f);
     if (!buf) { fprintf(stderr, "telltale: out of memory reading the input\n"); return NULL; }
-    if (rerr) { fprintf(stderr, "telltale: error reading %s\n", name && strcmp(name, "-") ? name : "stdin"); free(buf); return NULL; }
+    if (rerr) {
+        fprintf(stderr, "telltale: cannot read %s: %s\n", name && strcmp(name, "-") ? name : "stdin", strerror(rerr_no));
+        free(buf);
+        return NULL;
+    }
     if (n > TT_MAX_TEXT_BYTES) {
         fprintf(stderr, "telltale: the input is larger than %u bytes (TT_MAX_TEXT_BYTES): split it into parts\n", (unsigned)TT_MAX_TEXT_BYTES);
         free(buf);

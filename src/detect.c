@@ -482,6 +482,7 @@ tt_status tt_sentence_features(tt_detector *d, const char *text, size_t start, s
     size_t blen = 0;
     char *buf = tt_utf8_sanitize(text, start, end, &blen);
     if (!buf) { seterr(err, err_len, "detect: out of memory"); return TT_ERR_NOMEM; }
+    blen = tt_collapse_space(buf, blen); /* line breaks, tabs, no-break spaces: one space, as in training */
     tt_tokens toks;
     memset(&toks, 0, sizeof toks);
     tt_status st = tt_tokenize(d->model, buf, blen, &toks, err, err_len);
@@ -663,6 +664,7 @@ static const char *const FUNCTION_WORDS[] = {"the", "of", "and", "to", "a", "in"
 
 typedef struct {
     size_t latin, other;        /* letters in the Latin script / in other scripts */
+    size_t digits;              /* ASCII digits */
     size_t words, function;     /* ASCII words / English function words among them */
     size_t lines, formatted;    /* non-blank lines / lines that look like code, lists or tables */
 } text_stats;
@@ -714,6 +716,7 @@ static void gather_stats(const char *text, size_t len, text_stats *st) {
         uint32_t cp;
         size_t n = tt_utf8_decode(s, len, i, &cp);
         int ascii_letter = ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z');
+        if (cp >= '0' && cp <= '9') st->digits++;
         if (ascii_letter || (cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7) || (cp >= 0x1E00 && cp <= 0x1EFF)) st->latin++;
         else if (cp >= 0x370 && cp != 0xFFFD && !(cp >= 0x2000 && cp <= 0x2BFF) && !(cp >= 0x3000 && cp <= 0x303F) &&
                  !(cp >= 0xFE30 && cp <= 0xFE4F) && !(cp >= 0xFF00 && cp <= 0xFF0F) && cp < 0x1F000) st->other++;
@@ -836,6 +839,7 @@ tt_result *tt_detect(tt_detector *d, const char *text, size_t len, const tt_para
     int not_english = 0;
     if (ts.latin + ts.other > 0 && ts.other > ts.latin) not_english = 1;
     else if (ts.words >= 10 && ts.function * 100 < ts.words * 12) not_english = 2;
+    else if (ts.digits > ts.latin + ts.other) not_english = 3; /* numbers, not prose */
 
     double t_tests = 0;
     size_t n_truncated = 0, n_scored = 0;
@@ -911,6 +915,9 @@ tt_result *tt_detect(tt_detector *d, const char *text, size_t len, const tt_para
     int empty = seg.n_sentences == 0;
     int wfail = 0;
     if (empty) wfail |= warn(&wl, "empty: There is no text to analyse.");
+    else if (n_scored == 0)
+        wfail |= warn(&wl, "too_short: No sentence has %d+ words, so nothing was scored: there is no verdict.",
+                      d->dc.min_words);
     else if (n_scored < (size_t)p.min_sentences)
         wfail |= warn(&wl, "too_short: Only %zu sentence%s of %d+ words (a test needs %d): the verdict is weak.",
                       n_scored, n_scored == 1 ? "" : "s", d->dc.min_words, p.min_sentences);
@@ -920,6 +927,9 @@ tt_result *tt_detect(tt_detector *d, const char *text, size_t len, const tt_para
     else if (not_english == 2)
         wfail |= warn(&wl, "not_english: Few English function words (%zu of %zu words); the model reads English.",
                       ts.function, ts.words);
+    else if (not_english == 3)
+        wfail |= warn(&wl, "not_english: More digits than letters (%zu vs %zu); the model reads English prose.",
+                      ts.digits, ts.latin + ts.other);
     if (ts.lines >= 3 && ts.formatted * 2 > ts.lines)
         wfail |= warn(&wl, "unusual_format: %zu of %zu lines look like code, lists or tables; the model was trained on prose.",
                       ts.formatted, ts.lines);
@@ -927,8 +937,9 @@ tt_result *tt_detect(tt_detector *d, const char *text, size_t len, const tt_para
         wfail |= warn(&wl, "invalid_utf8: %zu byte%s of invalid UTF-8 %s read as U+FFFD; offsets are still exact.",
                       n_invalid, n_invalid == 1 ? "" : "s", n_invalid == 1 ? "was" : "were");
     if (n_truncated)
-        wfail |= warn(&wl, "truncated_sentence: %zu sentence%s longer than %d tokens %s cut to the first %d tokens.",
-                      n_truncated, n_truncated == 1 ? "" : "s", d->dc.max_tokens, n_truncated == 1 ? "was" : "were", d->dc.max_tokens);
+        wfail |= warn(&wl, "truncated_sentence: %zu sentence%s too long to read whole (over %d tokens, about %d words): "
+                      "only %s first %d tokens were scored.", n_truncated, n_truncated == 1 ? " was" : "s were",
+                      d->dc.max_tokens, d->dc.max_tokens * 3 / 4, n_truncated == 1 ? "its" : "their", d->dc.max_tokens);
     if (wfail) { seterr(err, err_len, "detect: out of memory"); goto fail; }
     r->warnings = wl.v; r->n_warnings = wl.n;
     wl.v = NULL; wl.n = 0;

@@ -4,6 +4,7 @@
  * overflow-safe arithmetic before it is used. Tensors point into the buffer (no copy). Everything the
  * transformer and tokenizer need must be present with exactly the dtype and shape the metadata
  * implies; any failure returns NULL with a message naming the field or tensor, expected vs found. */
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -606,7 +607,7 @@ tt_model *tt_model_load_file(const char *path, char *err, size_t err_len) {
     }
     FILE *f = fopen(path, "rb");
     if (!f) {
-        tt_seterr(err, err_len, "cannot open model file '%s'", path);
+        tt_seterr(err, err_len, "cannot open model file '%s': %s", path, strerror(errno));
         return NULL;
     }
     size_t cap = 1 << 20, len = 0;
@@ -630,9 +631,10 @@ tt_model *tt_model_load_file(const char *path, char *err, size_t err_len) {
         return NULL;
     }
     if (ferror(f)) {
+        int e = errno;
         fclose(f);
         free(data);
-        tt_seterr(err, err_len, "error reading model file '%s'", path);
+        tt_seterr(err, err_len, "cannot read model file '%s': %s", path, strerror(e));
         return NULL;
     }
     fclose(f);

@@ -26,6 +26,28 @@ static char *error_line(const cJSON *id, const char *msg) {
 
 static double round6(double x) { char b[32]; snprintf(b, sizeof b, "%.6g", x); return strtod(b, NULL); }
 
+/* Whether line[0..len) holds the escape \u0000 (a backslash run of odd length before "u0000"): cJSON's
+ * strings end at their first NUL, so such a text would be cut there without a word. */
+static int has_nul_escape(const char *line, size_t len) {
+    for (size_t i = 0; i + 5 <= len; i++) {
+        if (memcmp(line + i, "u0000", 5) != 0) continue;
+        size_t b = 0;
+        while (b < i && line[i - 1 - b] == '\\') b++;
+        if (b % 2 == 1) return 1;
+    }
+    return 0;
+}
+
+/* Whether a \uD800-\uDFFF escape starts in the 12 bytes before line[at] (line[0..len)): where cJSON stops when a
+ * surrogate comes without its other half. */
+static int surrogate_before(const char *line, size_t len, size_t at) {
+    for (size_t i = at > 12 ? at - 12 : 0; i <= at && i + 4 <= len; i++)
+        if (line[i] == '\\' && line[i + 1] == 'u' && (line[i + 2] == 'd' || line[i + 2] == 'D') &&
+            memchr("89abcdefABCDEF", line[i + 3], 14))
+            return 1;
+    return 0;
+}
+
 int tt_score_jsonl_line(tt_detector *d, const tt_params *params, const char *line, size_t len, long lineno,
                         char **out) {
     return tt_score_jsonl_line_ex(d, params, line, len, lineno, 0, out);
@@ -57,9 +79,15 @@ int tt_score_jsonl_line_ex(tt_detector *d, const tt_params *params, const char *
     while (k < len && (line[k] == ' ' || line[k] == '\t')) k++;
     if (k == len) return 0; /* blank line: not an input */
     char msg[600];
-    cJSON *in = cJSON_ParseWithLength(line, len);
+    const char *end = NULL;
+    cJSON *in = cJSON_ParseWithLengthOpts(line, len, &end, 0);
     if (!in) {
-        snprintf(msg, sizeof msg, "line %ld: invalid JSON", lineno);
+        /* end: where cJSON stopped (it may point just past the input when the line ends early) */
+        long at = end && end >= line && end <= line + len ? (long)(end - line) + 1 : -1;
+        if (at > 0) snprintf(msg, sizeof msg, "line %ld: invalid JSON at byte %ld of the line%s", lineno, at,
+                             surrogate_before(line, len, (size_t)at - 1)
+                                 ? " (a \\ud800-\\udfff escape that is not half of a surrogate pair is not a character)" : "");
+        else snprintf(msg, sizeof msg, "line %ld: invalid JSON", lineno);
         *out = error_line(NULL, msg);
         return 1;
     }
@@ -76,6 +104,13 @@ int tt_score_jsonl_line_ex(tt_detector *d, const tt_params *params, const char *
         /* 1e999 parses as infinity, which JSON cannot carry back: refuse rather than answer for "null" */
         snprintf(msg, sizeof msg, "line %ld: \"id\" is a number out of range (it cannot be echoed); use a string", lineno);
         *out = error_line(NULL, msg);
+        cJSON_Delete(in);
+        return 1;
+    }
+    if (has_nul_escape(line, len)) {
+        snprintf(msg, sizeof msg, "line %ld: the line contains \\u0000 (a NUL character), which this mode cannot "
+                 "pass on whole; remove it, or check the text as a file with `telltale detect`", lineno);
+        *out = error_line(id, msg);
         cJSON_Delete(in);
         return 1;
     }

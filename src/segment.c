@@ -62,6 +62,26 @@ char *tt_utf8_sanitize(const char *text, size_t start, size_t end, size_t *out_l
     return out;
 }
 
+size_t tt_collapse_space(char *s, size_t len) {
+    size_t o = 0;
+    int in_space = 0;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t n = c == 0xC2 && i + 1 < len && (unsigned char)s[i + 1] == 0xA0 ? 2   /* U+00A0 */
+                 : c == ' ' || (c >= 0x09 && c <= 0x0D) ? 1 : 0;
+        if (n) {
+            if (!in_space) s[o++] = ' ';
+            in_space = 1;
+            i += n;
+        } else {
+            s[o++] = s[i++];
+            in_space = 0;
+        }
+    }
+    s[o] = 0;
+    return o;
+}
+
 /* ---- character classes --------------------------------------------------------------------- */
 
 static int is_space_cp(uint32_t c) {

@@ -57,6 +57,13 @@ size_t tt_utf8_invalid_count(const char *text, size_t len);
  * *out_len gets its length. Returns NULL when out of memory. Free with free(). */
 char *tt_utf8_sanitize(const char *text, size_t start, size_t end, size_t *out_len);
 
+/* White space as the detector was trained on it (train/common.py `clean`, and sentences split at
+ * line breaks): every run of ASCII white space (tab, LF, VT, FF, CR, space) and U+00A0 no-break
+ * space in s[0..len) becomes one ASCII space, in place; s must be valid UTF-8 (tt_utf8_sanitize's
+ * output). A sentence wrapped over lines, indented with tabs or spaced with no-break spaces then
+ * gives the same tokens as on one line. Returns the new length and NUL-terminates s. */
+size_t tt_collapse_space(char *s, size_t len);
+
 /* Words in text[start..end): white-space-separated tokens that contain at least one letter or digit
  * (any code point ≥ U+00C0 outside the punctuation/symbol blocks counts as a letter), so "U.S.",
  * "don't" and "well-known" are one word each and a lone "—" or "-" is none. Close to training's

@@ -337,6 +337,11 @@ static void behaviour(tt_detector *d) {
     r = run(d, " \n\t ", NULL);
     CHECK(r && has_warning(r, "empty"), "white space only is empty");
     tt_result_free(r);
+    /* nothing long enough to score: the warning says there is no verdict, not a weak one */
+    r = run(d, "Hi there. Thanks!", NULL);
+    CHECK(r && has_warning(r, "too_short") && r->document.score < 0 && r->n_warnings >= 1 &&
+          strstr(r->warnings[0], "nothing was scored: there is no verdict"), "no sentence scored: %s", r && r->n_warnings ? r->warnings[0] : "-");
+    tt_result_free(r);
     /* short: one sentence of 5+ words, one of 2 */
     r = run(d, "This is one short sentence here. Too short.", NULL);
     CHECK(r && r->n_sentences == 2 && r->sentences[0].score >= 0 && r->sentences[1].score < 0 &&
@@ -424,6 +429,14 @@ static void behaviour(tt_detector *d) {
     tt_result_free(r);
     r = run(d, PROSE, NULL);
     CHECK(r && !has_warning(r, "not_english") && !has_warning(r, "unusual_format"), "English prose: no language/format warning");
+    tt_result_free(r);
+    /* numbers, not prose: more digits than letters; the sentences are scored, the labels capped */
+    r = run(d, "12 345 6789 1011 1213 1415.\n1617 1819 2021 2223 2425 2627.\n2829 3031 3233 3435 3637 3839.", NULL);
+    CHECK(r && has_warning(r, "not_english") && r->document.label == TT_LABEL_UNCERTAIN && r->sentences[0].score >= 0,
+          "numbers only: not_english, uncertain");
+    tt_result_free(r);
+    r = run(d, "In 2019 the 3 teams scored 12, 15 and 9 goals in 34 games over the year.", NULL);
+    CHECK(r && !has_warning(r, "not_english"), "prose with numbers: no not_english warning");
     tt_result_free(r);
     /* code */
     r = run(d, "int main(void) {\n    int x = 0;\n    for (int i = 0; i < 10; i++) { x += i; }\n    return x;\n}\n", NULL);

@@ -188,6 +188,24 @@ static void check_utf8_helpers(void) {
     CHECK(tt_utf8_decode((const unsigned char *)"\xE0\x80\xAF", 3, 0, &cp) == 1 && cp == 0xFFFD, "decode overlong 3-byte");
 }
 
+static void check_collapse_space(void) {
+    struct { const char *in, *out; } C[] = {
+        {"sat on the mat and\nlooked at it", "sat on the mat and looked at it"},
+        {"a\r\n  b\t\tc", "a b c"},
+        {"no\xC2\xA0" "break\xC2\xA0\xC2\xA0space", "no break space"},
+        {"thin\xE2\x80\x89space stays", "thin\xE2\x80\x89space stays"},   /* U+2009: not in training's clean */
+        {"\xC3\xA9\xC2\xA9 \xC2", "\xC3\xA9\xC2\xA9 \xC2"},         /* C2 of other code points, a lone C2 at the end */
+        {"\v\fx \n", " x "}, {"", ""},
+    };
+    for (size_t k = 0; k < sizeof C / sizeof C[0]; k++) {
+        char buf[64];
+        size_t n = strlen(C[k].in);
+        memcpy(buf, C[k].in, n + 1);
+        size_t got = tt_collapse_space(buf, n);
+        CHECK(got == strlen(C[k].out) && strcmp(buf, C[k].out) == 0, "collapse_space case %zu: [%s]", k, buf);
+    }
+}
+
 static void check_words(void) {
     struct { const char *t; size_t n; } W[] = {
         {"don't stop", 2}, {"well-known fact", 2}, {"\xE2\x80\x94 hello \xE2\x80\x94", 1},
@@ -283,6 +301,7 @@ int main(void) {
     for (size_t k = 0; k < nc; k++) check_case(k, &CASES[k]);
     for (size_t k = 0; k < sizeof U16 / sizeof U16[0]; k++) check_u16(k, &U16[k]);
     check_utf8_helpers();
+    check_collapse_space();
     check_words();
     property_test(3000);
     printf("test_segment: %zu cases, %d checks, %d failures\n", nc, checks, failures);

@@ -121,13 +121,22 @@ test('--help, --version and usage errors (exit 2)', () => {
 test('runtime errors (exit 1): missing model, LM-only model, unreadable input, text too large', () => {
   let r = cli(['detect', '--model', '/nonexistent/m.ttm'], 'Some text here.');
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /cannot open model \/nonexistent\/m\.ttm/);
+  assert.equal(r.stderr, "telltale: cannot open model file '/nonexistent/m.ttm': No such file or directory\n");
+  r = cli(['detect'], 'Some text here.', { env: { TELLTALE_MODEL: '/nonexistent/env.ttm' } });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /cannot open model file '\/nonexistent\/env\.ttm': No such file or directory \(the path comes from TELLTALE_MODEL\)/);
+  r = cli(['detect', '--model', tmpdir()], 'Some text here.');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /cannot read model file '.*': Is a directory/);
   r = cli(['detect', '--model', LM_ONLY], 'Some text here.');
   assert.equal(r.status, 1);
   assert.match(r.stderr, /no "detector" section/);
   r = cli(['detect', '--model', MODEL, '/nonexistent/input.txt']);
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /cannot read \/nonexistent\/input\.txt/);
+  assert.match(r.stderr, /cannot read \/nonexistent\/input\.txt: No such file or directory/);
+  r = cli(['detect', '--model', MODEL, tmpdir()]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /cannot read .*: Is a directory/);
   r = cli(['detect', '--model', MODEL], Buffer.alloc(8 * 1024 * 1024 + 1, 0x61));
   assert.equal(r.status, 1);
   assert.match(r.stderr, /TT_MAX_TEXT_BYTES/);
@@ -282,6 +291,43 @@ test('score --jsonl: one line per input, ids kept, bad lines reported, order kep
   // same input and seed → same output
   const again = cli(['score', '--jsonl', '--model', MODEL], inputs.slice(0, 2).join('\n'));
   assert.deepEqual(again.stdout.trimEnd().split('\n').map((l) => JSON.parse(l)), out.slice(0, 2));
+});
+
+test('score --jsonl: a \\u0000 in the line and a lone surrogate are refused with a reason, not cut short', () => {
+  const inputs = [
+    JSON.stringify({ id: 1, text: 'Before the NUL \u0000 the text goes on for several more words here.' }),
+    JSON.stringify({ id: 2, text: 'An escaped backslash then u0000: \\u0000 is ordinary text, with several words.' }),
+    '{"id": 3, "text": "a lone \\ud800 surrogate in the middle of a sentence"}',
+  ];
+  assert.ok(inputs[0].includes('\\u0000') && inputs[1].includes('\\\\u0000'));
+  const r = cli(['score', '--jsonl', '--model', MODEL], inputs.join('\n') + '\n');
+  assert.equal(r.status, 0, r.stderr);
+  const out = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+  assert.equal(out[0].id, 1);
+  assert.match(out[0].error, /^line 1: .*\\u0000 \(a NUL character\)/);
+  assert.equal(out[1].error, undefined);
+  assert.equal(out[1].n_sentences, 1);
+  assert.equal(out[2].id, null);
+  assert.match(out[2].error, /^line 3: invalid JSON at byte \d+ of the line \(a \\ud800-\\udfff escape/);
+});
+
+test('white space inside a sentence does not change its score: line breaks, tabs, no-break spaces', () => {
+  const plain = 'The committee met on Tuesday to discuss the budget for the coming year. Several members raised '
+    + 'concerns about the cost of the new bridge over the river.';
+  const base = detectJson(plain);
+  const sc = (res) => res.paragraphs.flatMap((p) => p.sentences).map((s) => s.score);
+  const variants = [
+    plain.replace('budget for', 'budget\nfor').replace('cost of', 'cost\r\nof'), // wrapped lines
+    plain.replace(/, /g, ',\t').replace('the new', 'the\t\tnew'),                // tabs
+    plain.replace(/ the /g, '\u00a0the\u00a0'),                                   // no-break spaces
+    plain.replace('met on', 'met   on'),                                         // a run of spaces
+  ];
+  assert.equal(sc(base).length, 2);
+  for (const v of variants) {
+    const res = detectJson(v);
+    assert.deepEqual(sc(res), sc(base), JSON.stringify(v));
+    assert.equal(res.document.score, base.document.score);
+  }
 });
 
 // `score --jsonl FLAG` on texts (ids 1, 2, …) with the test model → the parsed output lines
