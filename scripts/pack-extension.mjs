@@ -118,7 +118,7 @@ export function packExtension({ model, out, zip }) {
   const abs = (p) => path.resolve(ROOT, p);
   const copies = []; // [source (abs), destination (relative to out)]
   for (const f of listFiles(abs('web/extension'))) copies.push([abs(path.join('web/extension', f)), f]);
-  for (const f of ['render.js', 'client.js', 'worker.js', 'config.js', 'style.css']) copies.push([abs(`web/${f}`), f]);
+  for (const f of ['render.js', 'client.js', 'worker.js', 'config.js', 'fresh.js', 'style.css']) copies.push([abs(`web/${f}`), f]);
   copies.push([abs('wasm/telltale.mjs'), 'wasm/telltale.mjs']);
   for (const f of ['telltale.wasm', 'telltale-nosimd.wasm']) copies.push([abs(`wasm/dist/${f}`), `wasm/dist/${f}`]);
   const modelDest = `models/${path.basename(model)}`;

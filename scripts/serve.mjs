@@ -129,7 +129,11 @@ export function createServer({ fixtures = false, root = ROOT, log = null } = {})
       'Cache-Control': 'no-cache',
       ETag: etag,
     };
-    if (req.headers['if-none-match'] === etag) { res.writeHead(304, headers); return res.end(); }
+    if (req.headers['if-none-match'] === etag) {
+      if (log) log(`304 ${req.url}`);
+      res.writeHead(304, headers);
+      return res.end();
+    }
     headers['Content-Length'] = String(stat.size);
     res.writeHead(200, headers);
     if (req.method === 'HEAD') return res.end();

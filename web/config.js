@@ -1,7 +1,8 @@
 // config.js — constants shared by the page, the worker and the service worker.
 // Loaded as a module (import './config.js') and as a classic script (importScripts in sw.js),
-// so it only assigns to the global object. Bump TELLTALE_CACHE when any precached file changes:
-// the service worker then precaches into the new cache and deletes the old ones.
+// so it only assigns to the global object. Changed files reach returning visitors by themselves
+// (fresh.js); bumping `cache` makes the service worker precache into a new cache and delete the old
+// ones (for a file that is no longer served, say).
 self.TELLTALE_CONFIG = Object.freeze({
   cache: 'telltale-v1',
   defaultModel: 'models/telltale-small.ttm',

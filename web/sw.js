@@ -1,14 +1,16 @@
 // sw.js — service worker: precaches the page, worker, loader, both wasm builds and the model into a
 // versioned cache (TELLTALE_CONFIG.cache in config.js), deletes older telltale caches on activate,
-// and answers same-origin GET requests cache-first, so the page works offline after one visit.
-// Nothing here talks to any other origin.
-importScripts('./config.js');
+// and answers same-origin GET requests from that cache once the site says the copy is current
+// (fresh.js), or when the site cannot be reached, so the page works offline after one visit and a
+// new version reaches returning visitors. Nothing here talks to any other origin.
+importScripts('./config.js', './fresh.js');
 const CFG = self.TELLTALE_CONFIG;
+const FRESH = self.telltaleFresh;
 const CACHE = CFG.cache;
 
 // The app shell must all be cached for the install to succeed.
 const SHELL = [
-  './', './index.html', './app.js', './client.js', './worker.js', './render.js', './config.js', './style.css',
+  './', './index.html', './app.js', './client.js', './worker.js', './render.js', './config.js', './fresh.js', './style.css',
   './manifest.webmanifest', './icons/icon.svg', './icons/icon-192.png', './icons/icon-512.png',
   `./${CFG.loader}`,
 ];
@@ -45,11 +47,17 @@ self.addEventListener('fetch', (event) => {
   const req = event.request;
   const url = new URL(req.url);
   if (req.method !== 'GET' || url.origin !== self.location.origin) return; // never touch other origins
+  if (FRESH.isConditional(req)) return; // the detector worker keeps its model current itself
   event.respondWith((async () => {
     const cache = await caches.open(CACHE);
     // The page's own query (?model=…) does not change the page file.
     const hit = await cache.match(req, { ignoreSearch: req.mode === 'navigate' });
-    if (hit) return hit;
+    if (hit) {
+      const res = await FRESH.revalidate(req.url, hit);
+      if (!res || res.status === 304 || !res.ok) return hit; // current, offline, or a site error
+      if (res.type === 'basic') await cache.put(req, res.clone()).catch(() => {});
+      return res;
+    }
     try {
       const res = await fetch(req);
       if (res.ok && res.type === 'basic') cache.put(req, res.clone()).catch(() => {});

@@ -8,11 +8,14 @@
 //               {type:'ready', info, ms, fromCache, bytes}
 //               {type:'result', id, result, ms}
 //               {type:'error', phase:'load'|'detect', id?, message}
-// The model is fetched once and kept in Cache Storage (cache TELLTALE_CONFIG.cache, shared with sw.js);
-// chrome-extension:// URLs are not cacheable and need not be (the files are bundled).
+// The model is kept in Cache Storage (cache TELLTALE_CONFIG.cache, shared with sw.js) and downloaded
+// again only when the site has a new one (fresh.js); chrome-extension:// URLs are not cacheable and
+// need not be (the files are bundled).
 import './config.js';
+import './fresh.js';
 
 const CFG = self.TELLTALE_CONFIG;
+const FRESH = self.telltaleFresh;
 let ready = null; // Promise<detector>
 let cancel = null; // Int32Array(1) on a SharedArrayBuffer, when the page is cross-origin isolated
 
@@ -39,21 +42,22 @@ async function openCache() {
   } catch { return null; } // e.g. storage disabled: fall back to plain fetches
 }
 
-/** Fetch the model bytes, from Cache Storage when present, else from the network (then cached). */
+/** Fetch the model bytes: the copy in Cache Storage when the site says it is current or cannot be
+ * reached, else from the network (then cached). */
 async function fetchModel(url, progress) {
   const cacheable = /^https?:$/.test(new URL(url).protocol);
   const cache = cacheable ? await openCache() : null;
-  if (cache) {
-    const hit = await cache.match(url);
-    if (hit) {
-      return { bytes: new Uint8Array(await hit.arrayBuffer()), fromCache: true };
-    }
+  const hit = cache ? await cache.match(url) : null;
+  let res = hit ? await FRESH.revalidate(url, hit) : null;
+  if (hit && (!res || res.status === 304 || !res.ok)) {
+    return { bytes: new Uint8Array(await hit.arrayBuffer()), fromCache: true };
   }
-  let res;
-  try {
-    res = await fetch(url);
-  } catch (e) {
-    throw new Error(`could not download the model ${url}: ${e.message} (offline before the first visit finished?)`);
+  if (!res) {
+    try {
+      res = await fetch(url);
+    } catch (e) {
+      throw new Error(`could not download the model ${url}: ${e.message} (offline before the first visit finished?)`);
+    }
   }
   if (!res.ok) throw new Error(`could not download the model ${url}: HTTP ${res.status} ${res.statusText}`);
   const stored = cache ? cache.put(url, res.clone()).catch(() => {}) : Promise.resolve();

@@ -66,7 +66,7 @@ test('pack-extension: folder and zip hold every asset, nothing remote', { skip: 
   const list = files(packed);
   const modelName = `models/${MODEL.split('/').pop()}`;
   for (const f of ['manifest.json', 'background.js', 'offscreen.html', 'offscreen.js', 'result.html', 'result.js',
-    'render.js', 'client.js', 'worker.js', 'config.js', 'style.css', 'wasm/telltale.mjs', 'wasm/dist/telltale.wasm',
+    'render.js', 'client.js', 'worker.js', 'config.js', 'fresh.js', 'style.css', 'wasm/telltale.mjs', 'wasm/dist/telltale.wasm',
     'wasm/dist/telltale-nosimd.wasm', modelName, 'extension-config.json', 'icons/icon-128.png']) {
     assert.ok(list.includes(f), `${f} is in the packed extension`);
   }

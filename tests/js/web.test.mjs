@@ -12,9 +12,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname, relative } from 'node:path';
+import { join, dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatScore, formatP } from '../../web/render.js';
 import { readRendered } from './rendered.mjs';
@@ -416,20 +416,36 @@ test('page: works offline after one visit (service worker + Cache Storage)', { s
   }
 });
 
-test('page: the model is downloaded once and then read from Cache Storage', { skip: whyNoDetect() || false, timeout: 120000 }, async () => {
+test('page: the model is downloaded once, then read from Cache Storage until the site has a new one', { skip: whyNoDetect() || false, timeout: 120000 }, async () => {
   const context = await browser.newContext();
+  const modelFile = resolve(root, MODEL);
+  const { atime, mtime } = statSync(modelFile);
   try {
     const modelPath = `/${modelUrlPath(MODEL)}`;
-    const fetched = () => server.log.filter((l) => l === `GET ${modelPath}`).length;
-    const n0 = fetched();
+    const count = (what) => server.log.filter((l) => l === `${what} ${modelPath}`).length;
+    const downloads = () => count('GET') - count('304');
+    const d0 = downloads(), r0 = count('304');
+    const status = (p) => p.evaluate(() => document.getElementById('status').textContent);
     const first = await openPage(context, '&sw=0'); // no service worker: the worker's own cache only
-    assert.equal(fetched() - n0, 1, 'first visit downloads the model');
-    assert.match(await first.page.evaluate(() => document.getElementById('status').textContent), /from the site/);
+    assert.equal(downloads() - d0, 1, 'first visit downloads the model');
+    assert.match(await status(first.page), /from the site/);
     await first.page.close();
     const second = await openPage(context, '&sw=0');
-    assert.equal(fetched() - n0, 1, 'second visit does not download it again');
-    assert.match(await second.page.evaluate(() => document.getElementById('status').textContent), /from this browser/);
+    assert.equal(downloads() - d0, 1, 'second visit does not download it again');
+    assert.equal(count('304') - r0, 1, 'it asks the site whether its copy is current (304)');
+    assert.match(await status(second.page), /from this browser/);
+    await second.page.close();
+    // a new model on the site (its ETag changes with the file's time): the next visit downloads it
+    utimesSync(modelFile, atime, new Date(mtime.getTime() + 60000));
+    const third = await openPage(context, '&sw=0');
+    assert.equal(downloads() - d0, 2, 'a changed model is downloaded again');
+    assert.match(await status(third.page), /from the site/);
+    await third.page.close();
+    const fourth = await openPage(context, '&sw=0');
+    assert.equal(downloads() - d0, 2, 'and then stored again');
+    assert.match(await status(fourth.page), /from this browser/);
   } finally {
+    utimesSync(modelFile, atime, mtime);
     await context.close();
   }
 });
@@ -487,7 +503,7 @@ test('page: a browser without WebAssembly gets a plain message', { skip: whyNoBr
 });
 
 test('page: the shipped files name no remote origin', () => {
-  for (const f of ['index.html', 'app.js', 'client.js', 'worker.js', 'render.js', 'sw.js', 'config.js', 'style.css', 'manifest.webmanifest']) {
+  for (const f of ['index.html', 'app.js', 'client.js', 'worker.js', 'render.js', 'sw.js', 'config.js', 'fresh.js', 'style.css', 'manifest.webmanifest']) {
     const s = readFileSync(join(root, 'web', f), 'utf8');
     const urls = (s.match(/\b(https?:)?\/\/[a-z0-9.-]+\.[a-z]{2,}[^\s'"<>)]*/gi) || []).filter((u) => !u.startsWith('//'));
     assert.deepEqual(urls, [], `${f} names remote URLs`);
