@@ -89,9 +89,20 @@ const VERDICT = {
 
 /**
  * The document verdict as the page words it: { title, say } for a result's `document` (label, score,
- * p_value, tested) and the result's `test` ("human_null" or "permutation").
+ * p_value, tested), the result's `test` ("human_null" or "permutation") and its `warnings`
+ * ([{code, message}]): text the model cannot read (not_english) or with no scored sentence gets no
+ * reading of its score at all.
  */
-export function verdict(d, test) {
+export function verdict(d, test, warnings = []) {
+  if (d.score == null) {
+    return { title: 'No result', say: 'No sentence was long enough to score (five words or more), so there is nothing to judge. Paste more of the text.' };
+  }
+  if (warnings.some((w) => w && w.code === 'not_english')) {
+    return {
+      title: 'Uncertain — this model cannot judge this text',
+      say: 'This does not look like English prose (see the warning), and the model was trained on English prose only: its score and test say nothing about who wrote this text. Treat this as no result.',
+    };
+  }
   const v = VERDICT[d.label] || VERDICT.uncertain;
   return { title: v.title, say: v.say(d, test) };
 }
@@ -153,7 +164,7 @@ export function renderResult(root, text, result, opts = {}) {
   const doc = root.ownerDocument;
   root.replaceChildren();
   const d = result.document;
-  const v = verdict(d, result.test);
+  const v = verdict(d, result.test, result.warnings || []);
 
   // Document verdict.
   root.append(h(doc, 'section', { class: `verdict l-${d.label}`, 'aria-labelledby': 'verdict-title', 'data-label': d.label, 'data-score': d.score, 'data-p': d.p_value },

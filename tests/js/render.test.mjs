@@ -43,6 +43,20 @@ test('uncertain: each case explained with its own numbers, never as a half-accus
   assert.match(verdict(doc('uncertain', 0.3, 0.01), 'permutation').say, /the sentences differ from the human reference texts \(p = 0\.010\)/);
 });
 
+test('no scored sentence, or text the model cannot read: no reading of the score at all', () => {
+  const none = verdict({ label: 'uncertain', score: null, p_value: null, tested: false }, 'human_null');
+  assert.equal(none.title, 'No result');
+  assert.match(none.say, /nothing to judge/);
+  const warn = [{ code: 'too_short', message: '…' }, { code: 'not_english', message: 'Few English function words …' }];
+  for (const d of [doc('uncertain', 0.3, 0.01), doc('uncertain', 0.9, 0.3), doc('uncertain', 0.4, null, false)]) {
+    const v = verdict(d, 'human_null', warn);
+    assert.match(v.title, /^Uncertain — this model cannot judge this text/);
+    assert.match(v.say, /say nothing about who wrote this text/);
+    assert.doesNotMatch(v.say, /leans|disagree/);
+  }
+  assert.match(verdict(doc('uncertain', 0.3, 0.3), 'human_null', [{ code: 'too_short', message: '…' }]).say, /^The score \(0\.30\) leans human-like/);
+});
+
 test('an unknown label reads as uncertain', () => {
   assert.match(verdict(doc('bogus', 0.5, 0.5), 'human_null').title, /^Uncertain/);
 });
