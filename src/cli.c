@@ -104,7 +104,7 @@ static int parse_args(int argc, char **argv, options *o) {
         } else if (!strcmp(a, "--seed")) {
             char *end; errno = 0;
             unsigned long long v = val && val[0] != '-' ? strtoull(val, &end, 0) : 0;
-            if (!val || val[0] == '-' || *end || errno) return usage_error("--seed needs a non-negative integer, got '%s'", val ? val : "");
+            if (!val || val[0] == '-' || end == val || *end || errno) return usage_error("--seed needs a non-negative integer, got '%s'", val ? val : "");
             o->params.seed = (uint64_t)v; i++;
         } else if (!strcmp(a, "--alpha")) {
             char *end;

@@ -109,7 +109,7 @@ test('--help, --version and usage errors (exit 2)', () => {
   const v = cli(['--version']);
   assert.equal(v.status, 0);
   assert.equal(v.stdout.trim(), 'telltale 0.1.0');
-  for (const args of [[], ['frobnicate'], ['detect', '--nope'], ['detect', '--permutations', '5'], ['detect', '--seed', 'x'],
+  for (const args of [[], ['frobnicate'], ['detect', '--nope'], ['detect', '--permutations', '5'], ['detect', '--seed', 'x'], ['detect', '--seed', ''],
     ['detect', '--model'], ['score'], ['score', '--jsonl', 'file.txt'], ['detect', 'a', 'b'], ['detect', '--alpha', '2']]) {
     const r = cli(args, '');
     assert.equal(r.status, 2, `${args.join(' ')}: status ${r.status}`);
