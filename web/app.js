@@ -126,7 +126,8 @@ async function start() {
     info = r.info;
     els.progress.hidden = true;
     els.status.textContent = `Ready. Model loaded ${r.fromCache ? 'from this browser\u2019s storage' : 'from the site'} in ${formatMs(r.ms)}.`;
-    els.modelInfo.textContent = `Model ${info.model} ${info.version || ''} (${mb(r.bytes)} MB) · WebAssembly ${info.simd ? 'with SIMD' : 'without SIMD (slower)'}${info.kernel ? ` · kernel ${info.kernel}` : ''}.`;
+    if (r.sha256) els.modelInfo.title = `SHA-256 of the model file: ${r.sha256}`;
+    els.modelInfo.textContent = `Model ${info.model} ${info.version || ''}${r.sha256 ? ` · file ${r.sha256.slice(0, 12)}` : ''} (${mb(r.bytes)} MB) · WebAssembly ${info.simd ? 'with SIMD' : 'without SIMD (slower)'}${info.kernel ? ` · kernel ${info.kernel}` : ''}.`;
     setState('ready');
   } catch (e) {
     els.progress.hidden = true;

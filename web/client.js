@@ -2,7 +2,7 @@
 // document. One worker, one detector; requests are answered in order.
 //
 //   const c = new DetectorClient({ model, onLoadProgress });
-//   await c.ready;                       // → {info, ms, fromCache, bytes}; rejects with the loader's message
+//   await c.ready;                       // → {info, ms, fromCache, bytes, sha256}; rejects with the loader's message
 //   const { result, ms } = await c.detect(text, { onProgress });
 //   c.cancel();                          // stops a running check (its promise rejects, phase 'cancelled')
 
@@ -57,7 +57,7 @@ export class DetectorClient {
       if (m.id == null) onLoadProgress?.(m.done, m.total, m.phase);
       else this.pending.get(m.id)?.onProgress?.(m.done, m.total);
     } else if (m.type === 'ready') {
-      this._ready.resolve({ info: m.info, ms: m.ms, fromCache: m.fromCache, bytes: m.bytes });
+      this._ready.resolve({ info: m.info, ms: m.ms, fromCache: m.fromCache, bytes: m.bytes, sha256: m.sha256 ?? null });
     } else if (m.type === 'result') {
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);

@@ -5,7 +5,7 @@
 //               {type:'detect', id, text, permutations, seed}
 //               init may carry cancel: an Int32Array on a SharedArrayBuffer; cancel[0] = 1 stops detect
 // Messages out: {type:'progress', phase:'model'|'detect', id?, done, total}
-//               {type:'ready', info, ms, fromCache, bytes}
+//               {type:'ready', info, ms, fromCache, bytes, sha256}
 //               {type:'result', id, result, ms}
 //               {type:'error', phase:'load'|'detect', id?, message}
 // The model is kept in Cache Storage (cache TELLTALE_CONFIG.cache, shared with sw.js) and downloaded
@@ -79,6 +79,17 @@ async function fetchModel(url, progress) {
   return { bytes, fromCache: false };
 }
 
+/** The model file's SHA-256 in hex (what `sha256sum` prints), so a user can tell which file judged a
+ * text: two releases may share a name and version. null where the browser has no Web Crypto (a page
+ * served over plain HTTP from another machine is not a secure context). */
+async function sha256(bytes) {
+  try {
+    if (!self.crypto?.subtle) return null;
+    const d = new Uint8Array(await self.crypto.subtle.digest('SHA-256', bytes));
+    return Array.from(d, (b) => b.toString(16).padStart(2, '0')).join('');
+  } catch { return null; }
+}
+
 async function init(msg) {
   if (typeof WebAssembly !== 'object') {
     throw new Error('this browser has no WebAssembly, which telltale needs to run the model');
@@ -108,7 +119,7 @@ async function init(msg) {
     ({ bytes, fromCache } = await fetchModel(modelUrl, throttled('model')));
     detector = await open(bytes);
   }
-  post({ type: 'ready', info: detector.info, ms: performance.now() - t0, fromCache, bytes: bytes.length });
+  post({ type: 'ready', info: detector.info, ms: performance.now() - t0, fromCache, bytes: bytes.length, sha256: await sha256(bytes) });
   return detector;
 }
 

@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, readFileSync, statSync, uti
 import { tmpdir } from 'node:os';
 import { join, dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
 import { formatScore, formatP } from '../../web/render.js';
 import { readRendered } from './rendered.mjs';
 
@@ -301,6 +302,10 @@ test('page: ?wasm=scalar runs the non-SIMD build with the same result', { skip: 
   try {
     const { page } = await openPage(context, '&sw=0&wasm=scalar');
     assert.match(await page.evaluate(() => document.getElementById('model-info').textContent), /without SIMD/);
+    // which file judged the text: its SHA-256, as sha256sum prints it
+    const sha = createHash('sha256').update(readFileSync(resolve(root, MODEL))).digest('hex');
+    assert.match(await page.evaluate(() => document.getElementById('model-info').textContent), new RegExp(` · file ${sha.slice(0, 12)} `));
+    assert.equal(await page.evaluate(() => document.getElementById('model-info').title), `SHA-256 of the model file: ${sha}`);
     assert.ok(requests.includes('/wasm/dist/telltale-nosimd.wasm') && !requests.includes('/wasm/dist/telltale.wasm'), requests.join(' '));
     await checkText(page, MACHINE);
     assertMatchesCli(await readRendered(page), cliDetect(MACHINE), MACHINE, 'scalar machine');
