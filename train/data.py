@@ -127,6 +127,32 @@ def domain_list(spec, known):
     return want
 
 
+# the leave-one-out models of the shipped release (pipeline.py trains them, evaluate.py measures them)
+LODO_DOMAINS = ["xsum", "writing", "squad", "pubmed"]
+LOGO_GENERATORS = ["gpt-3.5-turbo", "gpt-4", "claude-3-opus", "gemini-1.0-pro", "palm-2", "gpt-neox-20b"]
+
+
+def generators_with_human(rows):
+    """The generators a leave-one-generator-out AUROC can be measured for: those with machine texts in
+    a domain that also has human texts. rows: (domain, label, generator) triples → sorted names."""
+    rows = list(rows)
+    human = {d for d, l, _ in rows if l == 0}
+    return sorted({g for d, l, g in rows if l == 1 and d in human})
+
+
+def left_out_generators(spec, known):
+    """A --leave-out-generators value → the generators to leave out one at a time: 'six' (the six of
+    LOGO_GENERATORS, the shipped release's), 'all' (every one of known, the
+    generators_with_human of the data at hand), 'none', or 'G1,G2'; ValueError naming those not in known."""
+    if spec in ("six", "all", "none"):
+        return {"six": list(LOGO_GENERATORS), "all": list(known), "none": []}[spec]
+    want = [g for g in spec.split(",") if g]
+    if not want or set(want) - set(known):
+        raise ValueError(f"no machine texts beside human ones of {', '.join(sorted(set(want) - set(known))) or 'an empty list'} "
+                         f"(give six, all, none or some of: {', '.join(known)})")
+    return want
+
+
 def left_out(r, exclude_domain=None, exclude_generator=None):
     """Whether text r (domain, label, generator) is dropped by a leave-one-domain-out run without
     exclude_domain or a leave-one-generator-out run without exclude_generator."""

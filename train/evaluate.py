@@ -34,7 +34,7 @@ from sklearn.metrics import roc_auc_score, roc_curve
 
 from common import ROOT, TRAIN_HINT, WORK, clean, log, write_json
 from engine_cli import human_summary, machine_anywhere, rnd, score_cli
-from data import assign_splits, left_out, load_all
+from data import LODO_DOMAINS, LOGO_GENERATORS, assign_splits, left_out, load_all
 from detector import detector_docs, doc_sentences, sample_docs
 from features import n_words
 from mmd_reference import null_p_value
@@ -42,8 +42,6 @@ from ttm import read_ttm
 
 SHIPPED_REPORT = os.path.join(ROOT, "models", "eval-report.json")
 MERGE_PARTS = ("--two-sample-only", "--page-labels-only", "--leave-out-only", "--tfidf-only")  # recompute one part of --out
-LODO_DOMAINS = ["xsum", "writing", "squad", "pubmed"]
-LOGO_GENERATORS = ["gpt-3.5-turbo", "gpt-4", "claude-3-opus", "gemini-1.0-pro", "palm-2", "gpt-neox-20b"]
 
 
 # ---- metrics -----------------------------------------------------------------------------------
@@ -522,10 +520,13 @@ def zero_shot_scores(docs):
 # ---- main --------------------------------------------------------------------------------------
 
 def leave_out_models(folder):
-    """The leave-one-out model files this report measures, in folder → (present, missing) paths."""
+    """The leave-one-out model files in folder → (present, missing) paths: missing among the ten a full
+    report needs (LODO_DOMAINS, LOGO_GENERATORS), present also any other logo_*.ttm (pipeline.py
+    --leave-out-generators all)."""
     names = [f"lodo_{d}.ttm" for d in LODO_DOMAINS] + [f"logo_{g}.ttm" for g in LOGO_GENERATORS]
     paths = [os.path.join(folder, n) for n in names]
-    return [p for p in paths if os.path.exists(p)], [p for p in paths if not os.path.exists(p)]
+    extra = sorted(set(glob.glob(os.path.join(folder, "logo_*.ttm"))) - set(paths))
+    return [p for p in paths if os.path.exists(p)] + extra, [p for p in paths if not os.path.exists(p)]
 
 
 def preflight(a):
@@ -589,7 +590,8 @@ def main():
     ap.add_argument("--out", help="the report's path (default models/eval-report.json; with --quick "
                     "train/work/eval-report-quick.json, so a check never replaces the shipped report)")
     ap.add_argument("--leave-out-only", action="store_true",
-                    help="only the leave-one-domain/generator-out models, merged into an existing --out report")
+                    help="only the leave-one-domain/generator-out models in --leave-out-dir, merged into an existing "
+                    "--out report (its entries for other domains and generators stay)")
     ap.add_argument("--two-sample-only", action="store_true",
                     help="only the paragraph test's section, merged into an existing --out report of the same model")
     ap.add_argument("--page-labels-only", action="store_true",
@@ -660,7 +662,7 @@ def main():
         report["not_measured"] = skipped
     if a.leave_out_only:
         report = json.load(open(a.out))
-        leave_outs(report, test, a.leave_out_dir)
+        merge_leave_outs(report, test, a.leave_out_dir)
         write_json(a.out, report)
         summary(report)
         return
@@ -754,14 +756,29 @@ def leave_outs(report, test, folder=WORK):
         r = score_cli(m, [test[i]["text"] for i in idx])
         lodo[dom] = doc_metrics([test[i] for i in idx], r)
     report["leave_one_domain_out"] = lodo
-    logo, by_generator = {}, dict(groups(test, "generator"))
-    for g in LOGO_GENERATORS:
+    logo = {}
+    for g, idx in groups(test, "generator"):  # every generator with a model left without it
         m = os.path.join(folder, f"logo_{g}.ttm")
-        if not os.path.exists(m):
-            continue
-        idx = by_generator[g]
-        logo[g] = doc_metrics([test[i] for i in idx], score_cli(m, [test[i]["text"] for i in idx]))
+        if os.path.exists(m):
+            logo[g] = doc_metrics([test[i] for i in idx], score_cli(m, [test[i]["text"] for i in idx]))
     report["leave_one_generator_out"] = logo
+
+
+def merge_leave_outs(report, test, folder):
+    """--leave-out-only: the models in folder measured into report, beside the entries it already has
+    for other domains and generators; a carried section's note says which entries this run measured."""
+    before = {sec: dict(report.get(sec, {})) for sec in ("leave_one_domain_out", "leave_one_generator_out")}
+    leave_outs(report, test, folder)
+    for sec, old in before.items():
+        new = report[sec]
+        report[sec] = {**old, **new}
+        where = report.get("carried", {}).get(sec)
+        if where and new:
+            if set(old) <= set(new):
+                del report["carried"][sec]  # every entry measured again
+            else:
+                shown = os.path.relpath(folder, ROOT) if os.path.abspath(folder).startswith(ROOT + os.sep) else folder
+                report["carried"][sec] = f"{where}; measured by --leave-out-only from {shown}: {', '.join(sorted(new))}"
 
 
 def baselines(recs, test, res, q, scored, val_human, unseen):

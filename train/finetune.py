@@ -13,6 +13,12 @@ tokenizer) through the frozen bottom blocks on the fly; `detector.py --finetune-
 the blocks it wrote. `--from-model TTM` writes a model file's fine-tuned blocks in the same format
 (no training), so a CPU can retrain the shipped file's kernel and calibration on its very blocks.
 
+The leave-one-out runs are the shipped release's four domains and six generators by default;
+`--leave-out-generators all` leaves out, one at a time, every generator that has human texts in its
+domains (22), `--leave-out-domains none` skips the domains, and `--main-blocks K` skips the main
+detector so that a short device budget goes to the leave-out runs alone (K = 4, the shipped run's
+choice). A second call with the same --out goes on where the first stopped (--deadline-minutes).
+
 Two options were measured and not used for the shipped model (models/README.md, "What was tried"):
 `--sampling stratified` (batches balanced within each domain and generator) and `--mmd-weight W`
 (the MMD-MP loss of a deep kernel trained along with the blocks).
@@ -37,7 +43,7 @@ import torch.nn.functional as F
 from sklearn.metrics import roc_auc_score
 
 from common import WORK, log, write_json
-from data import domain_list, left_out
+from data import LODO_DOMAINS, domain_list, generators_with_human, left_out, left_out_generators
 from mmd import DeepKernel, mmd_loss
 from model import autocast
 
@@ -390,6 +396,14 @@ def read_finetuned(path, tag):
     raise SystemExit(f"{path} holds no fine-tuned blocks for tag '{tag}' (it has: {', '.join(sorted(have)) or 'none'})")
 
 
+def bundled_tags(folder):
+    """The tags whose blocks folder's finetuned_*.npz files already hold."""
+    tags = set()
+    for fn in glob.glob(os.path.join(folder, "finetuned_*.npz")):
+        tags |= {k.split("/")[0] for k in np.load(fn).files if k.endswith("/info")}
+    return tags
+
+
 def save_bundle(path, results):
     """results {tag: (state, info)} → one npz (float16 weights: the model file stores them as int8)."""
     out = {}
@@ -447,6 +461,14 @@ def main():
     ap.add_argument("--lr", type=float, default=2e-4)
     ap.add_argument("--out", default=WORK, help="folder for finetuned_*.npz and finetune_runs.json")
     ap.add_argument("--no-leave-out", action="store_true")
+    ap.add_argument("--leave-out-generators", default="six", metavar="six|all|none|G1,G2",
+                    help="the generators left out one at a time: the shipped release's six, every generator with "
+                    "human texts in its domains (22), none, or a list")
+    ap.add_argument("--leave-out-domains", default="four", choices=["four", "none"],
+                    help="leave each of xsum, writing, squad, pubmed out in turn, or none")
+    ap.add_argument("--main-blocks", type=int, default=None, metavar="K",
+                    help="no main detector: the leave-one-out runs fine-tune K top blocks (the number the "
+                    "shipped run chose, 4), so a device budget goes to them alone")
     ap.add_argument("--sampling", default="balanced", choices=["balanced", "stratified"],
                     help="batches half human, half machine drawn at random (balanced) or per domain and "
                     "generator (stratified_batches)")
@@ -461,10 +483,16 @@ def main():
         return blocks_from_model(a.from_model, a.out)
     if not a.set:
         ap.error("--set is needed (detector.py --write-finetune-set writes it), or --from-model")
+    if a.main_blocks is not None and a.no_leave_out:
+        ap.error("--main-blocks skips the main detector and --no-leave-out the leave-one-out ones: nothing would run")
     t_start = time.time()
     from detector import load_lm_model, lm_key
-    from evaluate import LODO_DOMAINS, LOGO_GENERATORS
     zt_all, zv_all, key, extra_human = read_set(a.set)
+    try:
+        logo = left_out_generators(a.leave_out_generators,
+                                   generators_with_human(zip(zt_all["domain"], zt_all["label"], zt_all["generator"])))
+    except ValueError as e:
+        ap.error(f"--leave-out-generators: {a.set} has {e}")
     if key != lm_key():
         raise SystemExit(f"{a.set} was made with another LM ({key}) than train/work/lm.pt ({lm_key()})")
     if a.exclude_train_domains:  # e.g. the essay sets that have no human texts (models/README.md)
@@ -477,7 +505,8 @@ def main():
         zt_all = {k: v[ok] for k, v in zt_all.items()}
     lm = load_lm_model().to(a.device)  # the bottom blocks run under no_grad (_batch)
     os.makedirs(a.out, exist_ok=True)
-    runs = {}
+    log_path = os.path.join(a.out, "finetune_runs.json")
+    runs = json.load(open(log_path)) if os.path.exists(log_path) else {}  # a second call adds to it
 
     def run(tag, k, minutes, exclude_domain=None, exclude_generator=None):
         zt, zv = (kept(z, exclude_domain, exclude_generator) for z in (zt_all, zv_all))
@@ -488,26 +517,34 @@ def main():
         info.update(exclude_domain=exclude_domain, exclude_generator=exclude_generator,
                     exclude_train_domains=a.exclude_train_domains, extra_human=extra_human or None)
         runs[tag] = info
-        write_json(os.path.join(a.out, "finetune_runs.json"), runs)
+        write_json(log_path, runs)
         return state, info
 
-    cands = {k: run(f"main_k{k}", k, a.minutes) for k in (int(x) for x in a.blocks.split(","))}
-    best_k = max(cands, key=lambda k: cands[k][1]["val_sentence_auroc_ce_head"])
-    log(f"main detector: {best_k} blocks (validation CE-head AUROC "
-        + ", ".join(f"{k}: {v[1]['val_sentence_auroc_ce_head']:.4f}" for k, v in cands.items()) + ")")
-    save_bundle(os.path.join(a.out, "finetuned_main.npz"), {"main": cands[best_k]})
+    if a.main_blocks is None:
+        cands = {k: run(f"main_k{k}", k, a.minutes) for k in (int(x) for x in a.blocks.split(","))}
+        best_k = max(cands, key=lambda k: cands[k][1]["val_sentence_auroc_ce_head"])
+        log(f"main detector: {best_k} blocks (validation CE-head AUROC "
+            + ", ".join(f"{k}: {v[1]['val_sentence_auroc_ce_head']:.4f}" for k, v in cands.items()) + ")")
+        save_bundle(os.path.join(a.out, "finetuned_main.npz"), {"main": cands[best_k]})
+    else:
+        best_k = a.main_blocks
     if a.no_leave_out:
         return
-    jobs = [(f"lodo_{d}", {"exclude_domain": d}) for d in LODO_DOMAINS] + \
-           [(f"logo_{g}", {"exclude_generator": g}) for g in LOGO_GENERATORS]
-    for b in range(0, len(jobs), 4):  # ≤ 4 detectors per file
+    jobs = [(f"lodo_{d}", {"exclude_domain": d}) for d in (LODO_DOMAINS if a.leave_out_domains == "four" else [])] + \
+           [(f"logo_{g}", {"exclude_generator": g}) for g in logo]
+    done = bundled_tags(a.out)  # a second call with the same --out goes on where the first stopped
+    if done & {t for t, _ in jobs}:
+        log(f"already in {a.out}, not run again: {', '.join(t for t, _ in jobs if t in done)}")
+    jobs = [(t, ex) for t, ex in jobs if t not in done]
+    n = len(glob.glob(os.path.join(a.out, "finetuned_leave_out_*.npz")))
+    for b in range(0, len(jobs), 4):  # ≤ 4 detectors per file (3.5 MB each with 4 blocks)
         res = {}
         for tag, ex in jobs[b:b + 4]:
             if a.deadline_minutes and (time.time() - t_start) / 60 + a.leave_out_minutes + 0.2 > a.deadline_minutes:
                 log(f"{tag}: skipped, it would end after the {a.deadline_minutes}-minute deadline")
                 continue
             res[tag] = run(tag, best_k, a.leave_out_minutes, **ex)
-            save_bundle(os.path.join(a.out, f"finetuned_leave_out_{b // 4}.npz"), res)
+            save_bundle(os.path.join(a.out, f"finetuned_leave_out_{n + b // 4}.npz"), res)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,10 @@
      logo_*.ttm) for evaluate.py's leave-one-out numbers
 
 Options: --lm-minutes, --kernel-minutes, --finetune-blocks, --finetune-minutes,
---leave-out-finetune-minutes, --no-leave-out, --gpu, --finetune-from, --finetune-extra-human.
-The leave-one-out detectors get a third of the kernel budget (10 of them).
+--leave-out-finetune-minutes, --no-leave-out, --gpu, --finetune-from, --finetune-extra-human,
+--leave-out-generators, --leave-out-domains, --leave-outs-only.
+The leave-one-out detectors get a third of the kernel budget (10 of them; with --leave-out-generators
+all, 26: ~2.4 h more on 2 cores).
 Data: $TELLTALE_DATA (default ../shared/data). Stages 2–5 take ~120 min on 2 cores, ~83 min after a
 GPU fine-tuning run (models/README.md; recalibration and the human null are ~1.5 and ~1 min per model).
 
@@ -72,6 +74,12 @@ def main():
     ap.add_argument("--leave-out-finetune-minutes", type=float, default=2,
                     help="fine-tuning budget of each leave-one-out detector")
     ap.add_argument("--no-leave-out", action="store_true")
+    ap.add_argument("--leave-out-generators", default="six", metavar="six|all|none|G1,G2",
+                    help="the leave-one-generator-out detectors: the shipped release's six, every generator with "
+                    "human texts in its domains (22), none, or a list")
+    ap.add_argument("--leave-out-domains", default="four", choices=["four", "none"])
+    ap.add_argument("--leave-outs-only", action="store_true",
+                    help="only the leave-one-out detectors (the LM and the main detector are not touched)")
     ap.add_argument("--gpu", action="store_true", help="pretrain the shipped model's LM on a CUDA GPU")
     ap.add_argument("--finetune-from", metavar="DIR",
                     help="take every detector's fine-tuned blocks from finetune.py's files in DIR")
@@ -82,7 +90,21 @@ def main():
     if a.finetune_extra_human and (not a.gpu or a.finetune_from):
         ap.error("--finetune-extra-human needs --gpu and no --finetune-from (it changes what the GPU fine-tunes on; "
                  "the CPU fine-tuning uses the detector's own sample)")
-    from evaluate import LODO_DOMAINS, LOGO_GENERATORS
+    if a.leave_outs_only and (a.no_leave_out or a.gpu):
+        ap.error("--leave-outs-only trains the leave-one-out detectors alone: not with --no-leave-out, and not with "
+                 "--gpu (run finetune.py --main-blocks K on the GPU, then --finetune-from its folder)")
+    from data import LODO_DOMAINS, assign_splits, generators_with_human, left_out_generators, load_all
+    known = []  # the data is read for the list only when it is needed
+    if not a.no_leave_out and a.leave_out_generators not in ("six", "none"):
+        train = [r for r in assign_splits(load_all()) if r["split"] == "train"]
+        known = generators_with_human((r["domain"], r["label"], r["generator"]) for r in train)
+    try:
+        logo = [] if a.no_leave_out else left_out_generators(a.leave_out_generators, known)
+    except ValueError as e:
+        ap.error(f"--leave-out-generators: the train split has {e}")
+    if a.leave_outs_only and not os.path.exists(os.path.join(WORK, "pretrain.json")):
+        ap.error(f"--leave-outs-only needs the LM ({WORK}/pretrain.json): run without it first, or import one "
+                 "(pretrain.py --import-model)")
     # the native CLI scores validation texts for the calibration and the human null; no wasm build needed
     subprocess.run(["node", os.path.join(ROOT, "scripts", "build.mjs"), "native"], check=True)
 
@@ -98,32 +120,34 @@ def main():
             ids = os.path.join(WORK, "finetune_set.npz")
             run("detector.py", "--write-finetune-set", ids,
                 *(["--extra-human", a.finetune_extra_human] if a.finetune_extra_human else []))
-            run("finetune.py", "--set", ids, "--out", ft_dir, *GPU_FT, *(["--no-leave-out"] if a.no_leave_out else []))
+            run("finetune.py", "--set", ids, "--out", ft_dir, *GPU_FT, *(["--no-leave-out"] if a.no_leave_out else []),
+                "--leave-out-generators", ",".join(logo) or "none", "--leave-out-domains", a.leave_out_domains)
 
     def ft(minutes):
         if ft_dir:  # the number of blocks is the one finetune.py chose
             return ["--finetune-from", ft_dir]
         return ["--finetune-blocks", str(a.finetune_blocks), "--finetune-minutes", str(minutes)]
 
-    if not os.path.exists(os.path.join(WORK, "detector_main.pt")):
-        run("detector.py", "--minutes", str(a.kernel_minutes), "--baselines", "--tag", "main", *ft(a.finetune_minutes),
-            *EXTRA_HUMAN)
-    shipped = os.path.join(ROOT, "models", "telltale-small.ttm")
-    run("export.py", "--tag", "main", "--out", shipped)
-    run("recalibrate.py", "--model", shipped)
-    run("null_table.py", "--model", shipped)
+    if not a.leave_outs_only:
+        if not os.path.exists(os.path.join(WORK, "detector_main.pt")):
+            run("detector.py", "--minutes", str(a.kernel_minutes), "--baselines", "--tag", "main", *ft(a.finetune_minutes),
+                *EXTRA_HUMAN)
+        shipped = os.path.join(ROOT, "models", "telltale-small.ttm")
+        run("export.py", "--tag", "main", "--out", shipped)
+        run("recalibrate.py", "--model", shipped)
+        run("null_table.py", "--model", shipped)
     if a.no_leave_out:
         return
     short = str(max(1.0, a.kernel_minutes / 3))
     short_ft = ft(a.leave_out_finetune_minutes)
-    for dom in LODO_DOMAINS:
+    for dom in (LODO_DOMAINS if a.leave_out_domains == "four" else []):
         tag = f"lodo_{dom}"
         if not os.path.exists(os.path.join(WORK, f"detector_{tag}.pt")):
             run("detector.py", "--minutes", short, "--exclude-domain", dom, "--tag", tag, *short_ft, *EXTRA_HUMAN)
         run("export.py", "--tag", tag, "--out", os.path.join(WORK, f"{tag}.ttm"))
         run("recalibrate.py", "--model", os.path.join(WORK, f"{tag}.ttm"))
         run("null_table.py", "--model", os.path.join(WORK, f"{tag}.ttm"), "--exclude-domain", dom)
-    for g in LOGO_GENERATORS:
+    for g in logo:
         tag = f"logo_{g}"
         if not os.path.exists(os.path.join(WORK, f"detector_{tag}.pt")):
             run("detector.py", "--minutes", short, "--exclude-generator", g, "--tag", tag, *short_ft, *EXTRA_HUMAN)
