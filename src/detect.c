@@ -850,7 +850,6 @@ tt_result *tt_detect(tt_detector *d, const char *text, size_t len, const tt_para
         rp->start16 = sp->span.start16; rp->end16 = sp->span.end16;
         rp->first_sentence = sp->first_sentence; rp->n_sentences = sp->n_sentences;
         set_reset(&para);
-        double sum_prob = 0;
         for (size_t si = sp->first_sentence; si < sp->first_sentence + sp->n_sentences; si++) {
             const tt_span *ss = &seg.sentences[si];
             tt_sentence *rs = &r->sentences[si];
@@ -865,7 +864,6 @@ tt_result *tt_detect(tt_detector *d, const char *text, size_t len, const tt_para
                     rs->raw = f.score;
                     rs->score = f.prob;
                     rs->label = threshold_label(f.prob, lo, hi);
-                    sum_prob += f.prob;
                     set_add(&para, &f, dm, pd, nref);
                     set_add(&doc, &f, dm, pd, nref);
                     n_scored++;
@@ -891,7 +889,9 @@ tt_result *tt_detect(tt_detector *d, const char *text, size_t len, const tt_para
             rp->score = tt_detector_doc_prob(d, pr.feat);
             rp->label = with_test(threshold_label(rp->score, lo, hi), &pr, p.alpha);
         } else {
-            rp->score = sum_prob / (double)para.seen;
+            /* the same logistic model as a document's, over the paragraph's own features (it weighs
+             * a short unit's evidence less): a one-paragraph text gets one score at both levels */
+            rp->score = tt_detector_doc_prob(d, pr.feat);
             rp->label = threshold_label(rp->score, lo, hi);
             /* a few sentences without a test are weak evidence: never call them "machine" */
             if (rp->label == TT_LABEL_MACHINE) rp->label = TT_LABEL_UNCERTAIN;

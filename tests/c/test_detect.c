@@ -364,8 +364,8 @@ static void behaviour(tt_detector *d) {
         double want = tt_detector_doc_prob(d, feat);
         CHECK(r && r->n_sentences == 1 && r->sentences[0].raw == f.score && r->document.score == want && isnan(r->document.mmd2),
               "one-sentence document probability from its features (%g vs %g)", r ? r->document.score : -1, want);
-        CHECK(r && r->paragraphs[0].score == r->sentences[0].score && !r->paragraphs[0].tested,
-              "an untested paragraph falls back to its sentences' mean probability");
+        CHECK(r && r->paragraphs[0].score == r->document.score && !r->paragraphs[0].tested,
+              "an untested paragraph is scored like a document over its own features: here the document's score");
         tt_result_free(r);
         free(krow);
     }
