@@ -162,9 +162,8 @@ static tt_detector *open_detector(const options *o) {
         return NULL;
     }
     tt_detector *d = tt_detector_open_file(path, err, sizeof err);
-    if (!d && o->model) fprintf(stderr, "telltale: %s\n", err);
-    else if (!d && from_env) fprintf(stderr, "telltale: %s (the path comes from TELLTALE_MODEL)\n", err);
-    else if (!d) fprintf(stderr, "telltale: %s (found there by default; pass --model FILE to use another)\n", err);
+    if (!d) fprintf(stderr, "telltale: %s%s\n", err, o->model ? "" : from_env ? " (the path comes from TELLTALE_MODEL)"
+                                                   : " (found there by default; pass --model FILE to use another)");
     return d;
 }
 

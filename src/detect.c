@@ -885,16 +885,13 @@ tt_result *tt_detect(tt_detector *d, const char *text, size_t len, const tt_para
         rp->p_value = pr.p_value;
         rp->tested = pr.tested;
         if (para.seen == 0) { rp->score = -1; rp->label = TT_LABEL_UNCERTAIN; }
-        else if (pr.tested) {
+        else {
+            /* the same logistic model as a document's, over the paragraph's own features (it weighs a
+             * short unit's evidence less), tested or not: a one-paragraph text gets one score at both levels */
             rp->score = tt_detector_doc_prob(d, pr.feat);
             rp->label = with_test(threshold_label(rp->score, lo, hi), &pr, p.alpha);
-        } else {
-            /* the same logistic model as a document's, over the paragraph's own features (it weighs
-             * a short unit's evidence less): a one-paragraph text gets one score at both levels */
-            rp->score = tt_detector_doc_prob(d, pr.feat);
-            rp->label = threshold_label(rp->score, lo, hi);
             /* a few sentences without a test are weak evidence: never call them "machine" */
-            if (rp->label == TT_LABEL_MACHINE) rp->label = TT_LABEL_UNCERTAIN;
+            if (!pr.tested && rp->label == TT_LABEL_MACHINE) rp->label = TT_LABEL_UNCERTAIN;
         }
     }
     double t2 = now_ms();

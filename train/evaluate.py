@@ -62,6 +62,12 @@ def tpr_at_fpr(y, s, fpr_max=0.01):
     return float(tpr[fpr <= fpr_max].max()) if (fpr <= fpr_max).any() else 0.0
 
 
+def test_docs(recs, q=1.0):
+    """The report's test documents (recs with splits assigned): at most 15 per (domain, generator,
+    attack) and 120 human texts per domain, seeded; q < 1 (--quick) takes fewer."""
+    return sample_docs(recs, "test", per_gen=max(2, int(15 * q)), per_human_domain=int(120 * q), seed=4)
+
+
 def doc_metrics(docs, res):
     y = np.array([d["label"] for d in docs])
     s = np.array([np.nan if r.get("score") is None else r["score"] for r in res])
@@ -631,7 +637,7 @@ def main():
         write_json(a.leave_out_val, report)
         summary_leave_outs(report)
         return
-    test = sample_docs(recs, "test", per_gen=max(2, int(15 * q)), per_human_domain=int(120 * q), seed=4)
+    test = test_docs(recs, q)
     log(f"test docs: {len(test)} ({sum(d['label'] == 0 for d in test)} human)")
     val_human = [r for r in recs if r["split"] == "val" and r["label"] == 0]
     if a.two_sample_only or a.page_labels_only or a.tfidf_only:

@@ -12,12 +12,11 @@ import random
 import textwrap
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
 import engine_cli
 from common import ROOT
 from data import assign_splits, load_all
-from detector import sample_docs
+from evaluate import doc_metrics, test_docs
 
 
 def wrap(text, width):
@@ -31,8 +30,7 @@ def main():
     ap.add_argument("--width", type=int, default=72)
     ap.add_argument("--cli", nargs="+", default=[engine_cli.CLI], help="engine builds to compare")
     a = ap.parse_args()
-    test = sample_docs(assign_splits(load_all()), "test", per_gen=15, per_human_domain=120, seed=4)  # evaluate.py's
-    flat = [d for d in test if "\n" not in d["text"].strip().replace("\n\n", "")]
+    flat = [d for d in test_docs(assign_splits(load_all())) if "\n" not in d["text"].strip().replace("\n\n", "")]
     rng = random.Random(0)
     docs = (rng.sample([d for d in flat if d["label"] == 1], a.n) + rng.sample([d for d in flat if d["label"] == 0], a.n))
     y = np.array([d["label"] for d in docs])
@@ -40,14 +38,12 @@ def main():
         engine_cli.CLI = cli
         for form, texts in (("as is", [d["text"] for d in docs]), (f"wrapped at {a.width}", [wrap(d["text"], a.width) for d in docs])):
             res = engine_cli.score_cli(a.model, texts)
-            s = np.array([r["score"] if r.get("score") is not None else np.nan for r in res])
-            lab = np.array([r["label"] for r in res])
-            ok = ~np.isnan(s)
+            m = doc_metrics(docs, res)
+            s = np.array([np.nan if r.get("score") is None else r["score"] for r in res])
             name = os.path.relpath(cli, ROOT) if os.path.abspath(cli).startswith(ROOT + os.sep) else cli
-            print(f"{name}, {form}: AUROC {roc_auc_score(y[ok], s[ok]):.4f}; machine texts labelled "
-                  f"machine {np.mean(lab[y == 1] == 'machine'):.3f}, human texts labelled machine "
-                  f"{int(np.sum(lab[y == 0] == 'machine'))} of {a.n}; mean score machine {np.nanmean(s[y == 1]):.3f}, "
-                  f"human {np.nanmean(s[y == 0]):.3f}")
+            print(f"{name}, {form}: AUROC {m['auroc']:.4f}; machine texts labelled machine {m['tpr_default']:.3f}, "
+                  f"human texts labelled machine {round(m['fpr_default'] * a.n)} of {a.n}; mean score machine "
+                  f"{np.nanmean(s[y == 1]):.3f}, human {np.nanmean(s[y == 0]):.3f}")
 
 
 if __name__ == "__main__":
